@@ -1,0 +1,55 @@
+using AudioConverter.Core.Tasks;
+using AudioConverter.Core.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace AudioConverter.Infrastructure.Data;
+
+/// <summary>Users and tasks. Each database provider has a subclass that owns its migrations.</summary>
+public class AppDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<ConversionTask> Tasks => Set<ConversionTask>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<User>(user =>
+        {
+            user.ToTable("users");
+            user.Property(u => u.Username).HasMaxLength(64);
+            user.Property(u => u.Email).HasMaxLength(254);
+            user.Property<string>("NormalizedUsername").HasMaxLength(64);
+            user.Property<string>("NormalizedEmail").HasMaxLength(254);
+            user.HasIndex("NormalizedUsername").IsUnique();
+            user.HasIndex("NormalizedEmail").IsUnique();
+            user.Property(u => u.PasswordHash).HasMaxLength(512);
+        });
+
+        modelBuilder.Entity<ConversionTask>(task =>
+        {
+            task.ToTable("tasks");
+            task.Property(t => t.FileName).HasMaxLength(256);
+            task.Property(t => t.OriginalFormat).HasMaxLength(16);
+            task.Property(t => t.NewFormat).HasMaxLength(16);
+            task.Property(t => t.Status).HasConversion<string>().HasMaxLength(16);
+            task.Property(t => t.Error).HasMaxLength(1000);
+            task.Property(t => t.InputKey).HasMaxLength(200);
+            task.Property(t => t.OutputKey).HasMaxLength(200);
+            task.Property(t => t.LeaseOwner).HasMaxLength(64);
+            task.HasIndex(t => new { t.UserId, t.Id });
+            task.HasIndex(t => new { t.Status, t.UpdatedAt });
+            task.HasIndex(t => t.InputKey).IsUnique();
+            task.HasIndex(t => t.OutputKey);
+            task.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+
+    /// <summary>Sets the shadow columns that make usernames and e-mails unique regardless of case.</summary>
+    public void SetNormalizedNames(User user)
+    {
+        var entry = Entry(user);
+        entry.Property("NormalizedUsername").CurrentValue = Normalize(user.Username);
+        entry.Property("NormalizedEmail").CurrentValue = Normalize(user.Email);
+    }
+
+    public static string Normalize(string value) => value.Trim().ToUpperInvariant();
+}

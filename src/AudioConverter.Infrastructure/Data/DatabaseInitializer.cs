@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AudioConverter.Infrastructure.Data;
+
+/// <summary>Applies migrations at start-up, or waits for another process to apply them.</summary>
+public static partial class DatabaseInitializer
+{
+    public static async Task InitializeAsync(IServiceProvider services, bool migrate, TimeSpan waitForSchema, ILogger logger, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + waitForSchema;
+        while (true)
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            try
+            {
+                if (db.Database.IsSqlite())
+                {
+                    // WAL lets readers go on while one writer commits: several API and worker threads share the file.
+                    await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+                }
+
+                if (migrate)
+                {
+                    await db.Database.MigrateAsync(cancellationToken);
+                    LogMigrated(logger);
+                    return;
+                }
+
+                var pending = await db.Database.GetPendingMigrationsAsync(cancellationToken);
+                if (!pending.Any())
+                {
+                    return;
+                }
+
+                LogWaitingForSchema(logger, pending.Count());
+            }
+            catch (Exception e) when (e is not OperationCanceledException && DateTime.UtcNow < deadline)
+            {
+                LogDatabaseNotReady(logger, e.Message);
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new InvalidOperationException("The database schema is not up to date and no process applied the migrations in time; start an API with Database:MigrateOnStart=true.");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Database schema is up to date")]
+    private static partial void LogMigrated(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting for {Count} migrations to be applied by another process")]
+    private static partial void LogWaitingForSchema(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Database not ready yet: {Reason}")]
+    private static partial void LogDatabaseNotReady(ILogger logger, string reason);
+}

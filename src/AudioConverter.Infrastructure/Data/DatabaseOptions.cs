@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AudioConverter.Infrastructure.Data;
+
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary>Sqlite (embedded default) or Postgres.</summary>
+    [Required]
+    public string Provider { get; set; } = "Sqlite";
+
+    [Required]
+    public string ConnectionString { get; set; } = "Data Source=data/audioconverter.db";
+
+    /// <summary>Apply pending migrations at start-up (API role). Workers wait for the schema instead.</summary>
+    public bool MigrateOnStart { get; set; } = true;
+}

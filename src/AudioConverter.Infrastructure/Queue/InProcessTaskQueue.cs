@@ -1,0 +1,40 @@
+using System.Threading.Channels;
+using AudioConverter.Core.Queue;
+
+namespace AudioConverter.Infrastructure.Queue;
+
+/// <summary>
+/// A channel inside the process, for one machine. Messages do not survive a restart;
+/// the sweeper re-publishes every task left uploaded at start-up, so nothing is lost.
+/// </summary>
+public sealed class InProcessTaskQueue : ITaskQueue
+{
+    private readonly Channel<(long TaskId, int Count)> channel = Channel.CreateUnbounded<(long, int)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+
+    public Task PublishAsync(long taskId, CancellationToken cancellationToken) =>
+        channel.Writer.WriteAsync((taskId, 1), cancellationToken).AsTask();
+
+    public async Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        var (taskId, count) = await channel.Reader.ReadAsync(cancellationToken);
+        return new Delivery(this, taskId, count);
+    }
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>Messages waiting, for tests and diagnostics.</summary>
+    public int Count => channel.Reader.Count;
+
+    private sealed class Delivery(InProcessTaskQueue queue, long taskId, int count) : IQueueDelivery
+    {
+        public long TaskId => taskId;
+        public int DeliveryCount => count;
+
+        public Task AckAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task NackAsync(bool requeue, CancellationToken cancellationToken) =>
+            requeue ? queue.channel.Writer.WriteAsync((taskId, count + 1), cancellationToken).AsTask() : Task.CompletedTask;
+
+        public Task KeepAliveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

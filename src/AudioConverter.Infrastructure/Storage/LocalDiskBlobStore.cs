@@ -1,0 +1,85 @@
+using AudioConverter.Core.Storage;
+
+namespace AudioConverter.Infrastructure.Storage;
+
+/// <summary>Blobs as files in one folder. Writes go to a temporary file first and are renamed into place.</summary>
+public sealed class LocalDiskBlobStore : IBlobStore
+{
+    private const int BufferSize = 81920;
+    private readonly string root;
+
+    public LocalDiskBlobStore(string root)
+    {
+        this.root = Path.GetFullPath(root);
+        Directory.CreateDirectory(this.root);
+    }
+
+    public async Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken)
+    {
+        var path = PathFor(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = $"{path}.{Guid.NewGuid():N}.partial";
+        try
+        {
+            long length;
+            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            {
+                await content.CopyToAsync(file, BufferSize, cancellationToken);
+                length = file.Length;
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            return length;
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = PathFor(key);
+        try
+        {
+            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        File.Delete(PathFor(key));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(Directory.Exists(root));
+
+    /// <summary>The file behind a key, for callers that can use a local path directly; null when absent.</summary>
+    public string? LocalPathOf(string key)
+    {
+        var path = PathFor(key);
+        return File.Exists(path) ? path : null;
+    }
+
+    private string PathFor(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || key.Contains("..", StringComparison.Ordinal) || key.Contains('\\') || key.StartsWith('/') || key.Contains('\0'))
+        {
+            throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
+        }
+
+        var path = Path.GetFullPath(Path.Combine(root, key));
+        if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
+        }
+
+        return path;
+    }
+}

@@ -1,0 +1,60 @@
+using AudioConverter.Core.Users;
+using AudioConverter.Server.Hosting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.IdentityModel.Tokens;
+
+namespace AudioConverter.Server.Auth;
+
+/// <summary>Bearer authentication: HS256 only, checked issuer, audience and expiry, 401 problem bodies that say what was wrong.</summary>
+public static class JwtSetup
+{
+    public static IServiceCollection AddTokenAuthentication(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var key = SigningKeyProvider.Load(options);
+        services.AddSingleton(key);
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        {
+            jwt.MapInboundClaims = false;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = options.Issuer,
+                ValidAudience = options.Audience,
+                IssuerSigningKey = key,
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                RequireExpirationTime = true,
+                RequireSignedTokens = true,
+                ClockSkew = TimeSpan.FromSeconds(30),
+            };
+            jwt.Events = new JwtBearerEvents
+            {
+                OnChallenge = async context =>
+                {
+                    context.HandleResponse();
+                    var detail = context.AuthenticateFailure switch
+                    {
+                        SecurityTokenExpiredException => "The token has expired; log in again.",
+                        not null => "The token is not valid; log in again to get a new one.",
+                        null when string.IsNullOrEmpty(context.Request.Headers.Authorization) => "This route needs 'Authorization: Bearer <token>'; log in to get a token.",
+                        _ => "The Authorization header must be 'Bearer <token>'.",
+                    };
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
+                    await problems.WriteAsync(new ProblemDetailsContext
+                    {
+                        HttpContext = context.HttpContext,
+                        ProblemDetails = Problems.Details(StatusCodes.Status401Unauthorized, "Unauthorized.", detail, Problems.UnauthorizedType),
+                    });
+                },
+            };
+        });
+        services.AddAuthorization();
+        return services;
+    }
+}

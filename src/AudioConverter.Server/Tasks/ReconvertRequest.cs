@@ -1,0 +1,3 @@
+namespace AudioConverter.Server.Tasks;
+
+public sealed record ReconvertRequest(string? NewFormat);

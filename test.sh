@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need, runs every test, and ends with the line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+scripts/install-packages.sh ffmpeg || exit 1
+
+results=artifacts/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+dotnet build AudioConverter.slnx -c Release --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
+dotnet test tests/AudioConverter.Tests -c Release --no-build --nologo \
+  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" --results-directory "$results"
+status=$?
+
+counters=$(grep -o '<Counters [^>]*>' "$results"/*.trx 2>/dev/null | head -1)
+passed=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+failed=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+passed=${passed:-0}
+failed=${failed:-0}
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "${passed} passed, ${failed} failed"
+[ "$status" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace AudioConverter.Tests.Fixtures;
+
+/// <summary>The real host in memory, with its own data folder so tests never share state by accident.</summary>
+public sealed class AppFactory : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> settings;
+
+    public AppFactory(IDictionary<string, string?>? overrides = null, string? dataDirectory = null)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "ac-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(DataDirectory);
+        settings = new Dictionary<string, string?>
+        {
+            ["Database:ConnectionString"] = $"Data Source={Path.Combine(DataDirectory, "app.db")}",
+            ["Storage:LocalPath"] = Path.Combine(DataDirectory, "blobs"),
+            ["Auth:SigningKeyPath"] = Path.Combine(DataDirectory, "jwt.key"),
+            ["Worker:TempPath"] = Path.Combine(DataDirectory, "tmp"),
+            ["Worker:SweepIntervalSeconds"] = "1",
+            ["RateLimits:AuthPermitsPerMinute"] = "100000",
+        };
+        if (overrides is not null)
+        {
+            foreach (var (key, value) in overrides)
+            {
+                settings[key] = value;
+            }
+        }
+    }
+
+    public string DataDirectory { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.UseEnvironment("Testing");
+    }
+}
