@@ -4,6 +4,11 @@ set -uo pipefail
 cd "$(dirname "$0")"
 scripts/install-packages.sh ffmpeg || exit 1
 
+# Services (PostgreSQL, RabbitMQ, Pub/Sub emulator, s3rver, SMTP sink, ...) are started here and always stopped.
+trap 'scripts/services.sh stop' EXIT
+scripts/services.sh start || { echo "0 passed, 1 failed"; exit 1; }
+set -a; . .services/env; set +a
+
 results=artifacts/test-results
 rm -rf "$results"
 mkdir -p "$results"
