@@ -13,6 +13,7 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
     private readonly CancellationTokenSource stopReceiving = new();
     private readonly CancellationTokenSource abandon = new();
     private Task[] loops = [];
+    private bool disposed;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -24,6 +25,12 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // A host that failed to start disposes its services and may still be stopped afterwards.
+        if (disposed)
+        {
+            return;
+        }
+
         await stopReceiving.CancelAsync();
         abandon.CancelAfter(TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds));
         await using var registration = cancellationToken.Register(abandon.Cancel);
@@ -80,6 +87,7 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
 
     public void Dispose()
     {
+        disposed = true;
         stopReceiving.Dispose();
         abandon.Dispose();
     }

@@ -86,9 +86,19 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
             .ToListAsync(cancellationToken);
         foreach (var id in owed)
         {
-            await queue.PublishAsync(id, cancellationToken);
+            // Marked before publishing: a worker may take the message and reset the mark (a retry) before a later write would land.
             await db.Tasks.Where(t => t.Id == id && t.Status == ConversionStatus.Uploaded)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, now), cancellationToken);
+            try
+            {
+                await queue.PublishAsync(id, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await db.Tasks.Where(t => t.Id == id && t.Status == ConversionStatus.Uploaded && t.PublishedAt == now)
+                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, (DateTime?)null), CancellationToken.None);
+                throw;
+            }
         }
 
         if (owed.Count > 0)
