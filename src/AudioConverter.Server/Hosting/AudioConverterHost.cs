@@ -32,7 +32,7 @@ public static class AudioConverterHost
         services.AddSingleton(hosting);
         services.AddSingleton(TimeProvider.System);
         services.AddAudioConverterInfrastructure(builder.Configuration);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Describe);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("backends", tags: ["ready"]);
         services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection(UploadOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
