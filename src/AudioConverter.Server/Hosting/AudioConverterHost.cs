@@ -74,7 +74,17 @@ public static class AudioConverterHost
         var database = app.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AudioConverter.Database");
         var migrate = database.MigrateOnStart && hosting.RunsApi;
-        await DatabaseInitializer.InitializeAsync(app.Services, migrate, TimeSpan.FromSeconds(database.StartupTimeoutSeconds), logger, app.Lifetime.ApplicationStopping);
+        try
+        {
+            await DatabaseInitializer.InitializeAsync(app.Services, migrate, TimeSpan.FromSeconds(database.StartupTimeoutSeconds), logger, app.Lifetime.ApplicationStopping);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or ArgumentException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new BackendUnreachableException($"Database:ConnectionString: {BackendStartup.Describe(e)}", e);
+        }
+
+        // Bucket, queue or topic: wait a little for them (containers start in any order), creating them when configured to.
+        await BackendStartup.EnsureReadyAsync(app.Services, TimeSpan.FromSeconds(30), logger, app.Lifetime.ApplicationStopping);
     }
 
     public static WebApplication UseAudioConverter(this WebApplication app, HostingOptions hosting)

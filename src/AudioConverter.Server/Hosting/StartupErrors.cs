@@ -18,6 +18,8 @@ public static class StartupErrors
                     return string.Join(" ", options.Failures.Select(f => f.Contains(section + ":", StringComparison.Ordinal) ? f : $"[{section}] {f}"));
                 case StartupConfigurationException configuration:
                     return configuration.Message;
+                case BackendUnreachableException unreachable:
+                    return BackendStartup.Describe(unreachable);
             }
         }
 
