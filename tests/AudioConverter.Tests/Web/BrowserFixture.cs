@@ -70,11 +70,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         }
 
         playwright?.Dispose();
-        if (server is not null)
-        {
-            await server.DisposeAsync();
-        }
 
+        // The parent factory disposes the derived one that runs the server.
         if (app is not null)
         {
             await app.DisposeAsync();

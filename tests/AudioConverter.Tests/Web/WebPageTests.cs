@@ -227,7 +227,7 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         await session.ExpectSignedInAsync(username);
 
         // No slash in it: the server keeps only the last path segment of a name.
-        const string hostile = "<img src=x onerror=window.pwned=1><b>bold<b> &amp; \"quoted\".mp3";
+        const string hostile = "<img src=x onerror=window.pwned=1><b>bold<b> &amp; 'quoted'.mp3";
         await session.PickFileAsync(hostile, AudioSamples.Get("mp3"));
         await session.ExpectStatusAsync(hostile, "Ready");
 

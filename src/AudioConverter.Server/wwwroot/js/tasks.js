@@ -156,7 +156,8 @@ function update(element, task) {
   const name = task.fileName;
   element.querySelector(".task-name").textContent = name;
   element.querySelector(".task-formats").textContent = `${task.originalFormat.toUpperCase()} → ${task.newFormat.toUpperCase()}`;
-  element.querySelector(".task-sizes").textContent = `${show.bytes(task.inputBytes)} → ${task.outputBytes == null ? "…" : show.bytes(task.outputBytes)}`;
+  const output = task.outputBytes != null ? show.bytes(task.outputBytes) : task.status === "failed" ? "none" : "…";
+  element.querySelector(".task-sizes").textContent = `${show.bytes(task.inputBytes)} → ${output}`;
   element.querySelector(".task-duration").textContent = task.durationSeconds == null ? "–:––" : show.duration(task.durationSeconds);
   const created = element.querySelector(".task-time");
   created.textContent = show.time(task.createdAt);
