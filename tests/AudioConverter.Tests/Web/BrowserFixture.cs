@@ -30,7 +30,8 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        app = new AppFactory();
+        // appsettings.json names port 8080; a free port keeps tests clear of a running server and of each other.
+        app = new AppFactory(new Dictionary<string, string?> { ["Urls"] = "http://127.0.0.1:0" });
         server = app.WithWebHostBuilder(builder => builder.ConfigureServices(services => services.AddTransient<IStartupFilter, StrictContentSecurityPolicy>()));
         server.UseKestrel(0);
         server.StartServer();

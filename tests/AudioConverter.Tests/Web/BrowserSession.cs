@@ -35,7 +35,15 @@ public sealed class BrowserSession(IBrowserContext context, IPage page) : IAsync
         return found;
     }
 
-    public async Task OpenAsync() => await page.GotoAsync("/");
+    /// <summary>Opens the page and checks it came with the strict policy, so a passing test means the page works under it.</summary>
+    public async Task OpenAsync()
+    {
+        var response = await page.GotoAsync("/");
+        Assert.NotNull(response);
+        Assert.True(response.Ok, $"GET / answered {response.Status}");
+        var headers = await response.AllHeadersAsync();
+        Assert.Contains("script-src 'self'", headers.GetValueOrDefault("content-security-policy") ?? "", StringComparison.Ordinal);
+    }
 
     public async Task SignUpAsync(string username, string? email = null, string password = Password, string? repeat = null)
     {

@@ -308,6 +308,30 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         session.AssertNoScriptErrors();
     }
 
+    [Fact]
+    public async Task AnInlineScriptOrStyleIsBlockedAndCaughtByTheErrorWatch()
+    {
+        // The control for every other test here: if the policy or the watch stopped working, this one fails.
+        await using var session = await browser.NewSessionAsync();
+        await session.OpenAsync();
+        await session.Page.EvaluateAsync(
+            @"() => {
+                const script = document.createElement('script');
+                script.textContent = 'window.inlineRan = true';
+                document.body.append(script);
+                document.body.insertAdjacentHTML('beforeend', '<p style=""color: red"">styled</p>');
+            }");
+
+        Assert.False(await session.Page.EvaluateAsync<bool>("() => window.inlineRan === true"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (session.Errors.Count(e => e.Contains("Content Security Policy", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
+        {
+            await session.Page.WaitForTimeoutAsync(50);
+        }
+
+        Assert.Equal(2, session.Errors.Count(e => e.Contains("Content Security Policy", StringComparison.Ordinal)));
+    }
+
     private static async Task AssertFitsWidthAsync(IPage page)
     {
         var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
