@@ -123,7 +123,7 @@ public sealed class BrowserSession(IBrowserContext context, IPage page) : IAsync
     public async Task ScreenshotAsync(string name)
     {
         Directory.CreateDirectory(ScreenshotFolder);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true, Animations = ScreenshotAnimations.Disabled });
     }
 
     /// <summary>artifacts/screenshots under the repository root (found from the test binaries), where CI keeps artifacts.</summary>

@@ -26,10 +26,11 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         // One file dropped on the zone, one picked with the file chooser, each to its own format.
         await session.ChooseFormatAsync("wav");
         await session.DropFileAsync("sample-3.mp3", AudioSamples.Get("mp3"));
+        // One after the other, so that the order of the list below is known.
+        await Expect(session.UploadRow("sample-3.mp3").Locator(".upload-state")).ToHaveTextAsync("Uploaded");
         await session.ChooseFormatAsync("ogg");
         await session.PickFilesAsync(AudioSamples.PathOf("wav"));
 
-        await Expect(session.UploadRow("sample-3.mp3").Locator(".upload-state")).ToHaveTextAsync("Uploaded");
         await Expect(session.UploadRow("sample-3.wav").Locator(".upload-state")).ToHaveTextAsync("Uploaded");
         await Expect(session.UploadRow("sample-3.wav").Locator("progress")).ToHaveAttributeAsync("value", "100");
         await session.ExpectStatusAsync("sample-3.mp3", "Ready");
@@ -282,6 +283,14 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         await session.ExpectStatusAsync("sample-3.wav", "Ready");
         await AssertFitsWidthAsync(page);
         await session.ScreenshotAsync("phone-390-conversions");
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await session.ScreenshotAsync("phone-390-conversions-dark");
+        await page.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+
+        // The smallest phones still in use are 320 px wide.
+        await page.SetViewportSizeAsync(320, 640);
+        await AssertFitsWidthAsync(page);
+        await page.SetViewportSizeAsync(390, 844);
 
         var unnamed = await page.EvaluateAsync<string[]>(
             @"() => [...document.querySelectorAll('button, input, select, a[href]')]
