@@ -44,22 +44,22 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         await Expect(page.Locator("#task-list .task-name")).ToHaveTextAsync(["sample-3.wav", "sample-3.mp3"]);
         await session.ScreenshotAsync("desktop-1280-conversions");
 
-        var (wav, wavName) = await session.DownloadAsync(mp3Task.GetByRole(AriaRole.Button, new() { Name = "Download sample-3.mp3 converted to WAV" }));
+        var (wav, wavName) = await session.DownloadAsync(mp3Task.GetByRole(AriaRole.Button, new() { Name = "Download WAV of sample-3.mp3" }));
         Assert.Equal("sample-3.wav", wavName);
         var probe = AudioSamples.Probe(wav, "wav");
         Assert.Equal(("wav", "pcm_s16le"), (probe.Format, probe.Codec));
         Assert.InRange(probe.Duration, 2.9, 3.1);
 
-        var (original, originalName) = await session.DownloadAsync(mp3Task.GetByRole(AriaRole.Button, new() { Name = "Download the original sample-3.mp3" }));
+        var (original, originalName) = await session.DownloadAsync(mp3Task.GetByRole(AriaRole.Button, new() { Name = "Download the original of sample-3.mp3" }));
         Assert.Equal("sample-3.mp3", originalName);
         Assert.Equal(AudioSamples.Get("mp3"), original);
 
         // Convert the same upload again, to FLAC this time.
         await mp3Task.GetByLabel("New format for sample-3.mp3").SelectOptionAsync("flac");
-        await mp3Task.GetByRole(AriaRole.Button, new() { Name = "Convert sample-3.mp3 again" }).ClickAsync();
+        await mp3Task.GetByRole(AriaRole.Button, new() { Name = "Convert again: sample-3.mp3" }).ClickAsync();
         await Expect(mp3Task.Locator(".task-formats")).ToHaveTextAsync("MP3 → FLAC");
         await session.ExpectStatusAsync("sample-3.mp3", "Ready");
-        var (flac, flacName) = await session.DownloadAsync(mp3Task.GetByRole(AriaRole.Button, new() { Name = "Download sample-3.mp3 converted to FLAC" }));
+        var (flac, flacName) = await session.DownloadAsync(mp3Task.GetByRole(AriaRole.Button, new() { Name = "Download FLAC of sample-3.mp3" }));
         Assert.Equal("sample-3.flac", flacName);
         Assert.Equal(("flac", "flac"), AudioSamples.Probe(flac, "flac") is var p ? (p.Format, p.Codec) : default);
 
@@ -139,7 +139,7 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         Assert.False(string.IsNullOrWhiteSpace(error));
         var failed = session.TaskRow("broken.ogg");
         await Expect(failed.Locator(".task-note")).ToHaveTextAsync(error!);
-        await Expect(failed.GetByRole(AriaRole.Button, new() { Name = "Download broken.ogg converted to MP3" })).ToBeDisabledAsync();
+        await Expect(failed.GetByRole(AriaRole.Button, new() { Name = "Download MP3 of broken.ogg" })).ToBeDisabledAsync();
 
         // The badge keeps one width whatever it says, and every row keeps the same height.
         var failedBadge = await failed.Locator(".badge").BoundingBoxAsync();

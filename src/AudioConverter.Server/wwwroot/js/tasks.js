@@ -26,6 +26,7 @@ let formatList = [];
 let pollTimer = 0;
 let generation = 0;
 let refreshing = null;
+let failing = false;
 let announce = () => {};
 
 const list = () => document.getElementById("task-list");
@@ -72,10 +73,13 @@ export function refresh() {
       const tasks = await listTasks();
       if (mine !== generation) return;
       render(tasks);
+      failing = false;
       active = tasks.some((t) => activeStatuses.has(t.status));
     } catch (error) {
       if (!(error instanceof ApiError) || mine !== generation) return;
-      if (error.status !== 401) announce(`The list could not be refreshed: ${error.message}`);
+      // Once per outage, not at every poll.
+      if (error.status !== 401 && !failing) announce(`The list could not be refreshed: ${error.message}`);
+      failing = true;
       active = error.status !== 401;
     } finally {
       if (mine === generation) {
@@ -174,14 +178,14 @@ function update(element, task) {
 
   const running = task.status === "processing";
   const original = element.querySelector('[data-action="original"]');
-  original.setAttribute("aria-label", `Download the original ${name}`);
+  original.setAttribute("aria-label", `Download the original of ${name}`);
   const converted = element.querySelector('[data-action="converted"]');
   converted.disabled = task.status !== "processed";
   converted.textContent = `Download ${task.newFormat.toUpperCase()}`;
-  converted.setAttribute("aria-label", `Download ${name} converted to ${task.newFormat.toUpperCase()}`);
+  converted.setAttribute("aria-label", `Download ${task.newFormat.toUpperCase()} of ${name}`);
   element.querySelector(".reconvert label").textContent = `New format for ${name}`;
   element.querySelector('[data-action="reconvert"]').disabled = running;
-  element.querySelector('[data-action="reconvert"]').setAttribute("aria-label", `Convert ${name} again`);
+  element.querySelector('[data-action="reconvert"]').setAttribute("aria-label", `Convert again: ${name}`);
   const remove = element.querySelector('[data-action="delete"]');
   remove.disabled = running;
   remove.setAttribute("aria-label", `Delete ${name}`);
