@@ -126,12 +126,14 @@ async function run(job) {
     onUploaded();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    state.textContent = "Refused";
+    // 4xx: the service said no to this file; anything else: the upload did not get through.
+    const refused = error.status >= 400 && error.status < 500;
+    state.textContent = refused ? "Refused" : "Failed";
     const fieldMessages = Object.values(error.fieldErrors).flat();
     // The detail normally joins the field messages already; show each sentence once.
     message.textContent = [...new Set([error.message, ...fieldMessages])].filter((m) => !error.message.includes(m) || m === error.message).join(" ");
     item.classList.add("is-failed");
-    announce(`${file.name} was refused: ${error.message}`);
+    if (item.isConnected) announce(`${file.name} ${refused ? "was refused" : "did not upload"}: ${error.message}`);
   } finally {
     item.classList.remove("is-running");
     item.classList.add("is-finished");
