@@ -197,7 +197,7 @@ public static class UploadHandler
         {
             headLength = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not BadHttpRequestException)
         {
             throw new InvalidDataException("the file part ended before its boundary", e);
         }
@@ -229,7 +229,7 @@ public static class UploadHandler
         {
             return await reader.ReadNextSectionAsync(cancellationToken);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not BadHttpRequestException)
         {
             throw new InvalidDataException("the body ended before the closing boundary", e);
         }
@@ -249,7 +249,7 @@ public static class UploadHandler
         {
             read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not BadHttpRequestException)
         {
             throw new InvalidDataException("a text part ended before its boundary", e);
         }
@@ -312,7 +312,7 @@ public static class UploadHandler
                 {
                     read = await inner.ReadAsync(buffer, cancellationToken);
                 }
-                catch (IOException e)
+                catch (IOException e) when (e is not BadHttpRequestException)
                 {
                     // The client's body ended or broke mid-file: the request's fault, not the store's.
                     throw new InvalidDataException("the upload ended before the file was complete", e);

@@ -14,6 +14,8 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
     private readonly CancellationTokenSource abandon = new();
     private Task[] loops = [];
     private bool disposed;
+    private readonly Lock gate = new();
+    private Task? stopping;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -23,14 +25,20 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops once, however often it is called: a host run by RunAsync may be stopped both by its own shutdown and by
+    /// whoever asked for it (the test host does this), and disposes its services as soon as the first stop ends.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken)
     {
-        // A host that failed to start disposes its services and may still be stopped afterwards.
-        if (disposed)
+        lock (gate)
         {
-            return;
+            return stopping ??= disposed ? Task.CompletedTask : StopOnceAsync(cancellationToken);
         }
+    }
 
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
+    {
         await stopReceiving.CancelAsync();
         abandon.CancelAfter(TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds));
         await using var registration = cancellationToken.Register(abandon.Cancel);
@@ -87,7 +95,11 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
 
     public void Dispose()
     {
-        disposed = true;
+        lock (gate)
+        {
+            disposed = true;
+        }
+
         stopReceiving.Dispose();
         abandon.Dispose();
     }
