@@ -31,4 +31,11 @@ public sealed class RequestLimitsOptions
     /// <summary>Bodies of routes other than uploads (uploads set their own limit from Uploads:MaxFileBytes).</summary>
     [Range(1024, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Take the client address from the last X-Forwarded-For entry. Only for a server reachable solely through a proxy
+    /// that sets it (App Engine, Cloud Run, a load balancer): otherwise every client would share the proxy's address in
+    /// the auth limiter. Off by default, so a client cannot pick its own address by sending the header.
+    /// </summary>
+    public bool TrustForwardedHeaders { get; set; }
 }

@@ -61,4 +61,44 @@ public sealed class RateLimitTests
             Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/tasks")).StatusCode);
         }
     }
+
+    [Fact]
+    public async Task ASpoofedForwardedForHeaderDoesNotEscapeTheLimitByDefault()
+    {
+        using var factory = new AppFactory(new Dictionary<string, string?> { ["RateLimits:AuthPermitsPerMinute"] = "2" });
+        var client = factory.CreateClient();
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 1; i <= 3; i++)
+        {
+            answers.Add((await LoginFromAsync(client, $"198.51.100.{i}")).StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], answers);
+    }
+
+    [Fact]
+    public async Task BehindATrustedProxyEachClientAndEachIpv6NetworkHasItsOwnWindow()
+    {
+        using var factory = new AppFactory(new Dictionary<string, string?> { ["RateLimits:AuthPermitsPerMinute"] = "2", ["RequestLimits:TrustForwardedHeaders"] = "true" });
+        var client = factory.CreateClient();
+
+        await LoginFromAsync(client, "203.0.113.1");
+        await LoginFromAsync(client, "203.0.113.1");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await LoginFromAsync(client, "203.0.113.1")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginFromAsync(client, "203.0.113.2")).StatusCode);
+
+        // One host usually owns a whole IPv6 /64: its addresses share a window, the next network does not.
+        await LoginFromAsync(client, "2001:db8:0:0::1");
+        await LoginFromAsync(client, "2001:db8:0:0::2");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await LoginFromAsync(client, "2001:db8:0:0::3")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginFromAsync(client, "2001:db8:0:1::1")).StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> LoginFromAsync(HttpClient client, string forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login") { Content = JsonContent.Create(new { username = "nobody", password = "a guess" }) };
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        return await client.SendAsync(request);
+    }
 }
