@@ -44,6 +44,7 @@ public sealed class HostileFileTests
 
         Assert.Equal("failed", done.Status);
         Assert.Contains("only a single audio file is accepted", done.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(factory.DataDirectory, done.Error, StringComparison.Ordinal);
         Assert.Null(done.ConvertedUrl);
         Assert.Empty(trap.Requests);
         foreach (var file in Directory.GetFiles(factory.DataDirectory, "*", SearchOption.AllDirectories))

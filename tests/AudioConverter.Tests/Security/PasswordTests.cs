@@ -94,4 +94,37 @@ public sealed class PasswordTests
         Assert.Equal(expected, await Problem.WithoutTraceIdAsync(unknownEmail));
         Assert.Equal(wrongPassword.Headers.Select(h => h.Key).Order(), unknownUser.Headers.Select(h => h.Key).Order());
     }
+
+    [Fact]
+    public async Task LoginTakesAsLongForAnUnknownUserAsForAWrongPassword()
+    {
+        using var factory = new AppFactory();
+        var client = factory.CreateClient();
+        var name = "gus" + Guid.NewGuid().ToString("N")[..8];
+        await client.PostAsJsonAsync("/api/auth/signup", new { username = name, email = $"{name}@example.com", password1 = "correct horse", password2 = "correct horse" });
+        await client.PostAsJsonAsync("/api/auth/login", new { username = "warm-up", password = "battery staple" });
+
+        // Interleaved, medians: a missing hash check for unknown users would make them ~50 times faster (PBKDF2 takes tens of ms).
+        var known = new List<double>();
+        var unknown = new List<double>();
+        for (var i = 0; i < 7; i++)
+        {
+            known.Add(await TimeLoginAsync(client, name));
+            unknown.Add(await TimeLoginAsync(client, "nobody" + name));
+        }
+
+        var ratio = Median(unknown) / Median(known);
+        Assert.InRange(ratio, 1 / 3.0, 3.0);
+    }
+
+    private static async Task<double> TimeLoginAsync(HttpClient client, string username)
+    {
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        var response = await client.PostAsJsonAsync("/api/auth/login", new { username, password = "battery staple" });
+        stopwatch.Stop();
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        return stopwatch.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }
