@@ -48,8 +48,8 @@ internal sealed record AggregateRow(
             samples.Count / span * 60);
     }
 
-    public static string Header => $"{"label",-34} {"samples",8} {"avg ms",9} {"median",9} {"p90",9} {"p95",9} {"p99",9} {"max",9} {"error %",8} {"per s",9} {"per min",9}";
+    public static string Header => $"{"label",-40} {"samples",8} {"avg ms",9} {"median",9} {"p90",9} {"p95",9} {"p99",9} {"max",9} {"error %",8} {"per s",9} {"per min",9}";
 
     public override string ToString() =>
-        $"{Label,-34} {Samples,8} {AverageMs,9:0.0} {MedianMs,9:0.0} {P90Ms,9:0.0} {P95Ms,9:0.0} {P99Ms,9:0.0} {MaxMs,9:0.0} {ErrorPercent,8:0.00} {PerSecond,9:0.0} {PerMinute,9:0}";
+        $"{Label,-40} {Samples,8} {AverageMs,9:0.0} {MedianMs,9:0.0} {P90Ms,9:0.0} {P95Ms,9:0.0} {P99Ms,9:0.0} {MaxMs,9:0.0} {ErrorPercent,8:0.00} {PerSecond,9:0.0} {PerMinute,9:0}";
 }

@@ -20,6 +20,7 @@ internal sealed class BenchReport
     public List<BurstResult> Worker { get; set; } = [];
     public MemoryResult? Memory { get; set; }
     public List<string> Problems { get; } = [];
+    public List<string> LoadAverages { get; } = [];
 
     public async Task WriteAsync(string folder, CancellationToken cancellationToken)
     {
@@ -41,6 +42,7 @@ internal sealed class BenchReport
         Line($"server: {Server}");
         Line($"input: {Input}");
         Line($"load level duration: {LevelSeconds} s");
+        Line($"machine load average (/proc/loadavg) {string.Join("; ", LoadAverages)}");
         Line();
         if (Light is not null)
         {
@@ -79,6 +81,11 @@ internal sealed class BenchReport
             Line(AggregateRow.Header);
             Line(Listing.Empty.ToString());
             Line(Listing.HealthLive.ToString());
+            foreach (var step in Listing.Steps)
+            {
+                Line(step.ToString());
+            }
+
             Line(Listing.Listing.ToString());
             Line(string.Create(CultureInfo.InvariantCulture, $"listing / empty endpoint = {Listing.ListingToEmpty:0.000}; listing / server's /health/live = {Listing.ListingToHealthLive:0.000}"));
             Line($"during listing: {Res(Listing.ListingResources)}");

@@ -61,6 +61,7 @@ await using (server)
         Input = string.Create(CultureInfo.InvariantCulture, $"{options.InputSeconds:0} s, 44.1 kHz stereo, 128 kbps MP3 of sines + pink noise with a tremolo, {context.Mp3.Length / 1e6:0.00} MB ({context.Mp3.Length} bytes)"),
         LevelSeconds = options.LevelSeconds,
     };
+    report.LoadAverages.Add($"start: {LoadAverage()}");
 
     var exitCode = 0;
     try
@@ -118,6 +119,7 @@ await using (server)
         report.Problems.Add(exit);
     }
 
+    report.LoadAverages.Add($"end: {LoadAverage()}");
     server.CopyLogTo(options.OutFolder);
     await report.WriteAsync(options.OutFolder, CancellationToken.None);
     Console.WriteLine();
@@ -143,7 +145,7 @@ static void Check(BenchReport report)
 
     if (report.Listing is not null)
     {
-        rows.AddRange([report.Listing.Listing, report.Listing.HealthLive, report.Listing.Empty]);
+        rows.AddRange([report.Listing.Listing, report.Listing.HealthLive, report.Listing.Empty, .. report.Listing.Steps]);
     }
 
     rows.AddRange(report.Worker.Select(w => w.Upload));
@@ -204,3 +206,6 @@ static MachineInfo Machine()
     return new MachineInfo(Environment.ProcessorCount, Read("/proc/cpuinfo", "model name", "unknown CPU"), memKb / 1024 / 1024,
         Read("/etc/os-release", "PRETTY_NAME", RuntimeInformation.OSDescription), RuntimeInformation.FrameworkDescription, ffmpeg);
 }
+
+// Other work on the machine shows here: 1, 5 and 15 minute load averages, running/total threads.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";

@@ -9,7 +9,7 @@ internal sealed record WebLevelResult(
 internal sealed record LightResult(double Rate, AggregateRow Upload, AggregateRow QueueDelay, AggregateRow Conversion, ResourceUsage? Resources, int NotDeleted);
 
 internal sealed record ListingResult(
-    int Clients, int Users, int TasksPerUser, AggregateRow Listing, AggregateRow Empty, AggregateRow HealthLive,
+    int Clients, int Users, int TasksPerUser, AggregateRow Listing, AggregateRow Empty, AggregateRow HealthLive, IReadOnlyList<AggregateRow> Steps,
     ResourceUsage? ListingResources, double ListingToEmpty, double ListingToHealthLive, int NotDeleted);
 
 internal sealed record BurstResult(

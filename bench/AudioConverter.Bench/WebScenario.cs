@@ -133,6 +133,12 @@ internal static class WebScenario
 
         var emptyRun = await LoopAsync("GET /empty (bench's Kestrel)", _ => context.Client.GetOkAsync(empty.Url, cancellationToken));
         var healthRun = await LoopAsync("GET /health/live (server)", _ => context.Client.GetOkAsync(context.Client.BaseUrl + "/health/live", cancellationToken));
+        // The steps between an empty answer and a listing: the bearer token (a 400 for a bad 'max' comes after
+        // authentication and before the database), then one database query (a 404 for a task that does not exist).
+        var authRun = await LoopAsync("GET /api/tasks?max=0 (token, 400)", client =>
+            context.Client.GetAsAsync(sessions[client % sessions.Length], "api/tasks?max=0", System.Net.HttpStatusCode.BadRequest, cancellationToken));
+        var queryRun = await LoopAsync("GET /api/tasks/0 (token + query, 404)", client =>
+            context.Client.GetAsAsync(sessions[client % sessions.Length], "api/tasks/0", System.Net.HttpStatusCode.NotFound, cancellationToken));
         var listingRun = await LoopAsync($"GET /api/tasks ({tasksPerUser} tasks)", async client =>
         {
             var (tasks, _) = await context.Client.ListAsync(sessions[client % sessions.Length], 100, cancellationToken);
@@ -143,12 +149,13 @@ internal static class WebScenario
         var listing = AggregateRow.From(listingRun.Samples.FirstOrDefault().Label ?? "listing", listingRun.Samples);
         var emptyRow = AggregateRow.From(emptyRun.Samples.FirstOrDefault().Label ?? "empty", emptyRun.Samples);
         var health = AggregateRow.From(healthRun.Samples.FirstOrDefault().Label ?? "health", healthRun.Samples);
+        AggregateRow[] steps = [AggregateRow.From(authRun.Samples.FirstOrDefault().Label ?? "auth", authRun.Samples), AggregateRow.From(queryRun.Samples.FirstOrDefault().Label ?? "query", queryRun.Samples)];
         Charts.ThroughputOverTime(context.Chart("listing-throughput.png"), $"Requests per second, {clients} clients",
             [("GET /api/tasks", listingRun.Samples), ("GET /health/live", healthRun.Samples), ("GET /empty (bench)", emptyRun.Samples)]);
         var result = new ListingResult(
-            clients, userCount, tasksPerUser, listing, emptyRow, health, context.Monitor.Usage(listingRun.Start, listingRun.Stop),
+            clients, userCount, tasksPerUser, listing, emptyRow, health, steps, context.Monitor.Usage(listingRun.Start, listingRun.Stop),
             listing.PerSecond / Math.Max(0.001, emptyRow.PerSecond), listing.PerSecond / Math.Max(0.001, health.PerSecond), notDeleted);
-        BenchContext.Say($"  {emptyRow}\n  {health}\n  {listing}");
+        BenchContext.Say($"  {emptyRow}\n  {health}\n  {steps[0]}\n  {steps[1]}\n  {listing}");
         return result;
     }
 
