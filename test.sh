@@ -2,7 +2,7 @@
 # Installs what the tests need, runs every test, and ends with the line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
-scripts/install-packages.sh ffmpeg || exit 1
+scripts/install-packages.sh ffmpeg chromium || exit 1
 
 # Services (PostgreSQL, RabbitMQ, Pub/Sub emulator, s3rver, SMTP sink, ...) are started here and always stopped.
 trap 'scripts/services.sh stop' EXIT

@@ -57,6 +57,9 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Database__Provider"] = "Sqlite",
+            ["Storage__Provider"] = "LocalDisk",
+            ["Queue__Provider"] = "InProcess",
             ["Database__ConnectionString"] = $"Data Source={Path.Combine(data, "audioconverter.db")}",
             ["Storage__LocalPath"] = Path.Combine(data, "blobs"),
             ["Auth__SigningKeyPath"] = Path.Combine(data, "jwt-signing.key"),

@@ -10,6 +10,7 @@ public static partial class DatabaseInitializer
     public static async Task InitializeAsync(IServiceProvider services, bool migrate, TimeSpan waitForSchema, ILogger logger, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + waitForSchema;
+        string? lastError = null;
         while (true)
         {
             await using var scope = services.CreateAsyncScope();
@@ -37,14 +38,17 @@ public static partial class DatabaseInitializer
 
                 LogWaitingForSchema(logger, pending.Count());
             }
-            catch (Exception e) when (e is not OperationCanceledException && DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is not OperationCanceledException and not StartupConfigurationException)
             {
+                lastError = e.Message;
                 LogDatabaseNotReady(logger, e.Message);
             }
 
             if (DateTime.UtcNow >= deadline)
             {
-                throw new InvalidOperationException("The database schema is not up to date and no process applied the migrations in time; start an API with Database:MigrateOnStart=true.");
+                throw new StartupConfigurationException(lastError is null
+                    ? "The database schema is not up to date and no process applied the migrations in time; start an API with Database:MigrateOnStart=true."
+                    : $"The database could not be reached (check Database:ConnectionString): {lastError}");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);

@@ -13,7 +13,7 @@ public static class SigningKeyProvider
         {
             if (options.SigningKey.Length < 32)
             {
-                throw new InvalidOperationException("Auth:SigningKey must be at least 32 characters long.");
+                throw new Infrastructure.StartupConfigurationException("Auth:SigningKey must be at least 32 characters long.");
             }
 
             return new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.SigningKey));

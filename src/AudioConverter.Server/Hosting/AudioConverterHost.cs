@@ -19,11 +19,11 @@ public static class AudioConverterHost
         var hosting = builder.Configuration.Get<HostingOptions>() ?? new HostingOptions();
         if (!hosting.IsValid)
         {
-            throw new InvalidOperationException($"Role '{hosting.Role}' is not valid; use --role api, --role worker or --role both.");
+            throw new StartupConfigurationException($"Role '{hosting.Role}' is not valid; use --role api, --role worker or --role both.");
         }
 
         // App Engine and Cloud Run say which port to listen on through PORT.
-        if (builder.Configuration["PORT"] is { Length: > 0 } port && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        if (builder.Configuration["PORT"] is { Length: > 0 } port && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
         {
             builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         }
@@ -32,14 +32,14 @@ public static class AudioConverterHost
         services.AddSingleton(hosting);
         services.AddSingleton(TimeProvider.System);
         services.AddAudioConverterInfrastructure(builder.Configuration);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Describe);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("backends", tags: ["ready"]);
         services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection(UploadOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds((builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>()?.ShutdownGraceSeconds ?? 20) + 10));
         services.AddTokenAuthentication(builder.Configuration);
-        services.AddOpenApi();
+        services.AddOpenApi(OpenApiDocument.Configure);
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -74,7 +74,17 @@ public static class AudioConverterHost
         var database = app.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AudioConverter.Database");
         var migrate = database.MigrateOnStart && hosting.RunsApi;
-        await DatabaseInitializer.InitializeAsync(app.Services, migrate, TimeSpan.FromSeconds(120), logger, app.Lifetime.ApplicationStopping);
+        try
+        {
+            await DatabaseInitializer.InitializeAsync(app.Services, migrate, TimeSpan.FromSeconds(database.StartupTimeoutSeconds), logger, app.Lifetime.ApplicationStopping);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or ArgumentException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new BackendUnreachableException($"Database:ConnectionString: {BackendStartup.Describe(e)}", e);
+        }
+
+        // Bucket, queue or topic: wait a little for them (containers start in any order), creating them when configured to.
+        await BackendStartup.EnsureReadyAsync(app.Services, TimeSpan.FromSeconds(30), logger, app.Lifetime.ApplicationStopping);
     }
 
     public static WebApplication UseAudioConverter(this WebApplication app, HostingOptions hosting)

@@ -60,7 +60,7 @@ public static class UploadHandler
         try
         {
             MultipartSection? section;
-            while ((section = await reader.ReadNextSectionAsync(cancellationToken)) is not null)
+            while ((section = await NextSectionAsync(reader, cancellationToken)) is not null)
             {
                 if (++sections > limits.MaxSections)
                 {
@@ -175,7 +175,16 @@ public static class UploadHandler
     private static async Task<(string? Key, long Length, string? Refusal)> StoreAsync(Stream body, IBlobStore blobs, string extension, long maxBytes, CancellationToken cancellationToken)
     {
         var head = new byte[UploadInspection.HeadLength];
-        var headLength = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        int headLength;
+        try
+        {
+            headLength = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidDataException("the file part ended before its boundary", e);
+        }
+
         var refusal = UploadInspection.Refusal(head.AsSpan(0, headLength), extension);
         if (refusal is not null)
         {
@@ -197,6 +206,18 @@ public static class UploadHandler
         }
     }
 
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidDataException("the body ended before the closing boundary", e);
+        }
+    }
+
     private static string OriginalFormatOf(string fileName, string key)
     {
         var extension = DisplayName.Extension(fileName);
@@ -206,7 +227,16 @@ public static class UploadHandler
     private static async Task<string> ReadTextAsync(Stream body, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxTextFieldBytes + 1];
-        var read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        int read;
+        try
+        {
+            read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidDataException("a text part ended before its boundary", e);
+        }
+
         if (read > MaxTextFieldBytes)
         {
             throw new InvalidDataException($"a text part is longer than {MaxTextFieldBytes} bytes");
@@ -261,7 +291,15 @@ public static class UploadHandler
             }
             else
             {
-                read = await inner.ReadAsync(buffer, cancellationToken);
+                try
+                {
+                    read = await inner.ReadAsync(buffer, cancellationToken);
+                }
+                catch (IOException e)
+                {
+                    // The client's body ended or broke mid-file: the request's fault, not the store's.
+                    throw new InvalidDataException("the upload ended before the file was complete", e);
+                }
             }
 
             total += read;

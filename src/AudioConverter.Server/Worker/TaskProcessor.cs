@@ -19,7 +19,6 @@ public sealed partial class TaskProcessor(
     IBlobStore blobs,
     IMediaConverter media,
     IOptions<WorkerOptions> workerOptions,
-    IOptions<Infrastructure.Media.MediaOptions> mediaOptions,
     TimeProvider clock,
     ILogger<TaskProcessor> logger)
 {
@@ -108,22 +107,9 @@ public sealed partial class TaskProcessor(
                 return await FailAsync(task, leaseOwner, "The uploaded file is missing from storage; upload it again.");
             }
 
-            var probe = await media.ProbeAsync(inputPath, stopping);
-            if (!probe.HasAudio)
-            {
-                return await FailAsync(task, leaseOwner, "The file has no audio stream to convert.");
-            }
-
-            var maxDuration = mediaOptions.Value.MaxDurationSeconds;
-            if (probe.DurationSeconds > maxDuration)
-            {
-                return await FailAsync(task, leaseOwner,
-                    $"The audio is {FormatDuration(probe.DurationSeconds.Value)} long; the limit is {FormatDuration(maxDuration)}.");
-            }
-
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
-            await media.ConvertAsync(inputPath, probe, outputPath, format, stopping);
-            var outputDuration = probe.DurationSeconds;
+            var conversion = await media.ConvertAsync(inputPath, outputPath, format, stopping);
+            var outputDuration = conversion.OutputDurationSeconds ?? conversion.InputDurationSeconds;
 
             var outputKey = task.OutputKeyFor(format);
             long outputBytes;
@@ -330,12 +316,6 @@ public sealed partial class TaskProcessor(
         {
             // A leftover temp folder is cleaned at the next start.
         }
-    }
-
-    private static string FormatDuration(double seconds)
-    {
-        var span = TimeSpan.FromSeconds(seconds);
-        return span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min" : $"{span.Minutes} min {span.Seconds} s";
     }
 
     private enum Outcome

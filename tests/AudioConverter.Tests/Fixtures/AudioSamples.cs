@@ -37,7 +37,7 @@ public static class AudioSamples
             "m4a" => ["-c:a", "aac"],
             "aac" => ["-c:a", "aac", "-f", "adts"],
             "flac" => ["-c:a", "flac"],
-            "opus" => ["-c:a", "libopus"],
+            "opus" => ["-c:a", "libopus", "-ar", "48000"],
             "wma" => ["-c:a", "wmav2"],
             _ => throw new ArgumentException($"no recipe for {extension}", nameof(extension)),
         };

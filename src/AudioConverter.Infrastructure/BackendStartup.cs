@@ -1,0 +1,63 @@
+using AudioConverter.Core.Queue;
+using AudioConverter.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AudioConverter.Infrastructure;
+
+/// <summary>At start-up, waits a little for the blob store and the queue (containers start in any order), then gives up with one clear line.</summary>
+public static partial class BackendStartup
+{
+    public static async Task EnsureReadyAsync(IServiceProvider services, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
+    {
+        var backends = new object[] { services.GetRequiredService<IBlobStore>(), services.GetRequiredService<ITaskQueue>() };
+        foreach (var setup in backends.OfType<IBackendSetup>())
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            var delay = TimeSpan.FromMilliseconds(250);
+            while (true)
+            {
+                try
+                {
+                    await setup.SetUpAsync(cancellationToken);
+                    break;
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    if (e is BackendUnreachableException)
+                    {
+                        throw;
+                    }
+
+                    if (DateTime.UtcNow + delay > deadline)
+                    {
+                        throw new BackendUnreachableException($"{setup.SettingName}: {Describe(e)} Check the setting and that the server is running.", e);
+                    }
+
+                    LogWaiting(logger, setup.SettingName, Describe(e));
+                    await Task.Delay(delay, cancellationToken);
+                    delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 4000));
+                }
+            }
+        }
+    }
+
+    /// <summary>The messages of an exception and its causes on one line, without a stack trace.</summary>
+    public static string Describe(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            var message = e.Message.ReplaceLineEndings(" ").Trim();
+            if (message.Length > 0 && !message.StartsWith("Exception of type", StringComparison.Ordinal) && !messages.Any(m => m.Contains(message, StringComparison.Ordinal)))
+            {
+                messages.Add(message.TrimEnd('.') + ".");
+            }
+        }
+
+        return string.Join(" ", messages);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for {Setting}: {Reason}")]
+    private static partial void LogWaiting(ILogger logger, string setting, string reason);
+}

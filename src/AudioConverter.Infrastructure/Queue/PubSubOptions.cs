@@ -1,0 +1,59 @@
+namespace AudioConverter.Infrastructure.Queue;
+
+/// <summary>Queue:PubSub — Google Cloud Pub/Sub through its REST API (or the emulator).</summary>
+public sealed class PubSubOptions
+{
+    public const string Section = "Queue:PubSub";
+
+    public string ProjectId { get; set; } = "";
+
+    public string Topic { get; set; } = "audioconverter-tasks";
+
+    public string Subscription { get; set; } = "audioconverter-workers";
+
+    /// <summary>Create the topic and subscription at start-up when missing (the emulator, or a service account allowed to).</summary>
+    public bool CreateResources { get; set; }
+
+    /// <summary>host:port of the emulator; empty uses PUBSUB_EMULATOR_HOST, and without either the real service with Application Default Credentials.</summary>
+    public string EmulatorHost { get; set; } = "";
+
+    public string Endpoint { get; set; } = "https://pubsub.googleapis.com/";
+
+    /// <summary>Ack deadline of the subscription; a running conversion extends it.</summary>
+    public int AckDeadlineSeconds { get; set; } = 60;
+
+    /// <summary>Optional topic that receives messages a worker gives up on (nack without requeue).</summary>
+    public string DeadLetterTopic { get; set; } = "";
+
+    public IEnumerable<string> Errors()
+    {
+        if (string.IsNullOrWhiteSpace(ProjectId))
+        {
+            yield return "Queue:PubSub:ProjectId is required when Queue:Provider is PubSub.";
+        }
+
+        if (string.IsNullOrWhiteSpace(Topic))
+        {
+            yield return "Queue:PubSub:Topic is required.";
+        }
+
+        if (string.IsNullOrWhiteSpace(Subscription))
+        {
+            yield return "Queue:PubSub:Subscription is required.";
+        }
+
+        if (AckDeadlineSeconds is < 10 or > 600)
+        {
+            yield return "Queue:PubSub:AckDeadlineSeconds must be between 10 and 600.";
+        }
+
+        if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
+        {
+            yield return $"Queue:PubSub:Endpoint '{Endpoint}' is not an absolute URL.";
+        }
+    }
+
+    /// <summary>The emulator's host:port, from this option or PUBSUB_EMULATOR_HOST; null for the real service.</summary>
+    public string? EffectiveEmulatorHost =>
+        EmulatorHost.Length > 0 ? EmulatorHost : Environment.GetEnvironmentVariable("PUBSUB_EMULATOR_HOST") is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+}

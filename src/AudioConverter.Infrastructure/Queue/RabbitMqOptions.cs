@@ -1,0 +1,49 @@
+namespace AudioConverter.Infrastructure.Queue;
+
+/// <summary>Queue:RabbitMq — a durable quorum queue with publisher confirms and a dead-letter queue.</summary>
+public sealed class RabbitMqOptions
+{
+    public const string Section = "Queue:RabbitMq";
+
+    /// <summary>amqp://user:password@host:5672/vhost (amqps:// for TLS).</summary>
+    public string Uri { get; set; } = "";
+
+    public string QueueName { get; set; } = "audioconverter.tasks";
+
+    /// <summary>Messages a worker process holds unacknowledged; 0 means Worker:Concurrency (one per conversion loop).</summary>
+    public int Prefetch { get; set; }
+
+    /// <summary>Deliveries of one message before it moves to the dead-letter queue (QueueName + ".dead").</summary>
+    public int DeliveryLimit { get; set; } = 5;
+
+    /// <summary>How long a publish may wait for the broker's confirm.</summary>
+    public int PublishTimeoutSeconds { get; set; } = 10;
+
+    public IEnumerable<string> Errors()
+    {
+        if (!System.Uri.TryCreate(Uri, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+        {
+            yield return $"Queue:RabbitMq:Uri '{Redacted}' is not an amqp:// or amqps:// URI such as amqp://guest:guest@127.0.0.1:5672/.";
+        }
+
+        if (string.IsNullOrWhiteSpace(QueueName))
+        {
+            yield return "Queue:RabbitMq:QueueName is required.";
+        }
+
+        if (Prefetch is < 0 or > 65535)
+        {
+            yield return "Queue:RabbitMq:Prefetch must be between 0 and 65535.";
+        }
+
+        if (DeliveryLimit is < 1 or > 1000)
+        {
+            yield return "Queue:RabbitMq:DeliveryLimit must be between 1 and 1000.";
+        }
+    }
+
+    /// <summary>The URI without its password, for messages.</summary>
+    public string Redacted => System.Uri.TryCreate(Uri, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
+        ? Uri.Replace(uri.UserInfo + "@", uri.UserInfo.Split(':')[0] + ":***@", StringComparison.Ordinal)
+        : Uri;
+}

@@ -1,0 +1,215 @@
+using System.Buffers;
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using AudioConverter.Core.Storage;
+
+namespace AudioConverter.Infrastructure.Storage;
+
+/// <summary>
+/// Blobs in an S3-compatible bucket. Bodies are sent unsigned-chunk-free (UseChunkEncoding=false) because some
+/// servers (s3rver) store aws-chunked framing verbatim; streams longer than one part go up as a multipart upload.
+/// </summary>
+public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
+{
+    private readonly AmazonS3Client client;
+    private readonly S3Options options;
+    private readonly int partSize;
+
+    public S3BlobStore(S3Options options)
+    {
+        this.options = options;
+        partSize = options.PartSizeMegabytes * 1024 * 1024;
+        var config = new AmazonS3Config
+        {
+            ForcePathStyle = options.ForcePathStyle,
+            AuthenticationRegion = options.Region,
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            MaxErrorRetry = 2,
+            Timeout = TimeSpan.FromSeconds(100),
+        };
+        if (options.ServiceUrl.Length > 0)
+        {
+            config.ServiceURL = options.ServiceUrl;
+        }
+        else
+        {
+            config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(options.Region);
+        }
+
+        client = options.AccessKey.Length > 0
+            ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
+            : new AmazonS3Client(config);
+    }
+
+    public string SettingName => "Storage:S3 (ServiceUrl, Bucket, AccessKey)";
+
+    public async Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        var buffer = ArrayPool<byte>.Shared.Rent(partSize);
+        try
+        {
+            var first = await content.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+            if (first < partSize)
+            {
+                using var body = new MemoryStream(buffer, 0, first, writable: false);
+                await client.PutObjectAsync(new PutObjectRequest
+                {
+                    BucketName = options.Bucket,
+                    Key = key,
+                    InputStream = body,
+                    AutoCloseStream = false,
+                    UseChunkEncoding = false,
+                    ContentType = "application/octet-stream",
+                }, cancellationToken);
+                return first;
+            }
+
+            return await PutMultipartAsync(key, content, buffer, first, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task<long> PutMultipartAsync(string key, Stream content, byte[] buffer, int firstLength, CancellationToken cancellationToken)
+    {
+        var upload = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = options.Bucket,
+            Key = key,
+            ContentType = "application/octet-stream",
+        }, cancellationToken);
+        try
+        {
+            var parts = new List<PartETag>();
+            long total = 0;
+            var length = firstLength;
+            while (length > 0)
+            {
+                using (var body = new MemoryStream(buffer, 0, length, writable: false))
+                {
+                    var part = await client.UploadPartAsync(new UploadPartRequest
+                    {
+                        BucketName = options.Bucket,
+                        Key = key,
+                        UploadId = upload.UploadId,
+                        PartNumber = parts.Count + 1,
+                        InputStream = body,
+                        PartSize = length,
+                        UseChunkEncoding = false,
+                    }, cancellationToken);
+                    parts.Add(new PartETag(parts.Count + 1, part.ETag));
+                }
+
+                total += length;
+                length = length < partSize ? 0 : await content.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+            }
+
+            await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = options.Bucket,
+                Key = key,
+                UploadId = upload.UploadId,
+                PartETags = parts,
+            }, cancellationToken);
+            return total;
+        }
+        catch
+        {
+            // An unfinished upload keeps its parts (and costs storage) until aborted.
+            try
+            {
+                await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = options.Bucket, Key = key, UploadId = upload.UploadId }, CancellationToken.None);
+            }
+            catch (AmazonServiceException)
+            {
+                // The bucket's lifecycle rule for incomplete uploads is the fallback.
+            }
+
+            throw;
+        }
+    }
+
+    public async Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        try
+        {
+            var head = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = key }, cancellationToken);
+            return new S3ReadStream(client, options.Bucket, key, head.ContentLength, head.ETag);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        ValidateKey(key);
+        try
+        {
+            await client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = options.Bucket, Key = key }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            // Already gone.
+        }
+    }
+
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            // One key at most: answers whether the bucket exists and the credentials may list it.
+            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async Task SetUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && options.CreateBucket)
+        {
+            try
+            {
+                await client.PutBucketAsync(new PutBucketRequest { BucketName = options.Bucket, UseClientRegion = true }, cancellationToken);
+            }
+            catch (AmazonS3Exception created) when (created.ErrorCode is "BucketAlreadyOwnedByYou" or "BucketAlreadyExists")
+            {
+                // Another process created it first.
+            }
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            throw new BackendUnreachableException($"Storage:S3:Bucket '{options.Bucket}' does not exist; create it or set Storage:S3:CreateBucket=true.", e);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            throw new BackendUnreachableException($"Storage:S3:AccessKey/SecretKey were refused for bucket '{options.Bucket}': {e.Message}", e);
+        }
+    }
+
+    public void Dispose() => client.Dispose();
+
+    private static void ValidateKey(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || key.StartsWith('/') || key.Contains("..", StringComparison.Ordinal) || key.Contains('\\') || key.Contains('\0'))
+        {
+            throw new ArgumentException($"Invalid blob key '{key}'.", nameof(key));
+        }
+    }
+}

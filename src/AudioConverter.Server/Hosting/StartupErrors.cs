@@ -1,0 +1,28 @@
+using System.Reflection;
+using AudioConverter.Infrastructure;
+using Microsoft.Extensions.Options;
+
+namespace AudioConverter.Server.Hosting;
+
+/// <summary>Turns configuration and connection failures at start-up into one sentence naming the setting.</summary>
+public static class StartupErrors
+{
+    public static string? Describe(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case OptionsValidationException options:
+                    var section = options.OptionsType.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as string ?? options.OptionsType.Name;
+                    return string.Join(" ", options.Failures.Select(f => f.Contains(section + ":", StringComparison.Ordinal) ? f : $"[{section}] {f}"));
+                case StartupConfigurationException configuration:
+                    return configuration.Message;
+                case BackendUnreachableException unreachable:
+                    return BackendStartup.Describe(unreachable);
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,254 @@
+// Talks to the AudioConverter API: the session (token in localStorage), JSON calls, uploads with progress, downloads.
+
+const storageKey = "audioconverter.session";
+
+/** Thrown for any answer that is not a success; carries the problem+json body when there is one. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problemMessage(status, problem));
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem ?? {};
+    this.fieldErrors = fieldErrors(problem);
+  }
+}
+
+/** The one sentence a person should read for a refused request. */
+export function problemMessage(status, problem) {
+  if (problem && typeof problem.detail === "string" && problem.detail) return problem.detail;
+  if (problem && typeof problem.title === "string" && problem.title) return problem.title;
+  if (status === 0) return "The server cannot be reached; check the connection and try again.";
+  if (status === 413) return "The file is larger than the server accepts.";
+  if (status >= 500) return `The server could not handle the request (error ${status}); try again in a moment.`;
+  return `The request was refused (error ${status}).`;
+}
+
+function fieldErrors(problem) {
+  const result = {};
+  const errors = problem && typeof problem.errors === "object" && problem.errors !== null ? problem.errors : {};
+  for (const [field, messages] of Object.entries(errors)) {
+    result[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+  }
+  return result;
+}
+
+// ---- session ----
+
+let session = load();
+const listeners = new Set();
+let expiryTimer = 0;
+
+function load() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(storageKey) ?? "null");
+    if (saved && typeof saved.token === "string" && typeof saved.expiresAt === "string") return saved;
+  } catch {
+    // A damaged entry is the same as none.
+  }
+  return null;
+}
+
+/** The name inside the token (the account's username even when the person logged in with an e-mail). */
+function nameFromToken(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof claims.unique_name === "string" ? claims.unique_name : null;
+  } catch {
+    return null;
+  }
+}
+
+export function currentSession() {
+  if (session && Date.parse(session.expiresAt) <= Date.now()) {
+    endSession("Your session has expired; log in again.");
+  }
+  return session;
+}
+
+/** Called with (session, reason) whenever someone logs in or out. */
+export function onSessionChange(listener) {
+  listeners.add(listener);
+}
+
+function setSession(value, reason) {
+  session = value;
+  clearTimeout(expiryTimer);
+  if (value) {
+    localStorage.setItem(storageKey, JSON.stringify(value));
+    // Timers longer than about 24.8 days overflow; tokens live hours, but clamp anyway.
+    const wait = Math.min(Date.parse(value.expiresAt) - Date.now(), 2 ** 31 - 1);
+    expiryTimer = setTimeout(() => endSession("Your session has expired; log in again."), Math.max(wait, 0));
+  } else {
+    localStorage.removeItem(storageKey);
+  }
+  for (const listener of listeners) listener(session, reason);
+}
+
+export function endSession(reason) {
+  if (session === null && !reason) return;
+  setSession(null, reason ?? "");
+}
+
+/** Restarts the expiry timer for a session found in storage at page load. */
+export function resumeSession() {
+  const value = currentSession();
+  if (value) setSession(value, "");
+  return value;
+}
+
+// Another tab logging in or out changes this one too.
+window.addEventListener("storage", (event) => {
+  if (event.key !== storageKey) return;
+  const value = load();
+  if (value?.token !== session?.token) setSession(value, value ? "" : "You were logged out in another window.");
+});
+
+// ---- requests ----
+
+async function readProblem(response) {
+  const type = response.headers.get("Content-Type") ?? "";
+  if (!type.includes("json")) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** A 401 on an authenticated call means the token is no longer good: the session ends with the server's reason. */
+function unauthorized(status, problem) {
+  const error = new ApiError(status, problem);
+  endSession(error.message);
+  return error;
+}
+
+async function request(method, path, { body, auth = true, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (auth) {
+    const current = currentSession();
+    if (!current) throw new ApiError(401, { detail: "Log in to continue." });
+    headers.Authorization = `Bearer ${current.token}`;
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, cache: "no-store" });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    throw new ApiError(0, null);
+  }
+  if (response.ok) {
+    return response.status === 204 ? null : response.json();
+  }
+  const problem = await readProblem(response);
+  if (auth && response.status === 401) throw unauthorized(401, problem);
+  throw new ApiError(response.status, problem);
+}
+
+export async function signup(fields) {
+  return request("POST", "/api/auth/signup", { body: fields, auth: false });
+}
+
+export async function login(username, password) {
+  const answer = await request("POST", "/api/auth/login", { body: { username, password }, auth: false });
+  setSession({ token: answer.token, expiresAt: answer.expiresAt, username: nameFromToken(answer.token) ?? username }, "");
+  return session;
+}
+
+export const formats = () => request("GET", "/api/formats");
+export const listTasks = (max = 200) => request("GET", `/api/tasks?order=1&max=${max}`);
+export const reconvert = (id, newFormat) => request("PUT", `/api/tasks/${encodeURIComponent(id)}`, { body: { newFormat } });
+export const deleteTask = (id) => request("DELETE", `/api/tasks/${encodeURIComponent(id)}`);
+
+/**
+ * Uploads one file as multipart (fileName + newFormat) with XMLHttpRequest, which reports upload progress.
+ * Returns { promise, abort }; onProgress gets a fraction from 0 to 1.
+ */
+export function upload(file, newFormat, onProgress) {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise((resolve, reject) => {
+    const current = currentSession();
+    if (!current) {
+      reject(new ApiError(401, { detail: "Log in to continue." }));
+      return;
+    }
+    const form = new FormData();
+    form.append("fileName", file, file.name);
+    form.append("newFormat", newFormat);
+    xhr.open("POST", "/api/tasks");
+    xhr.setRequestHeader("Authorization", `Bearer ${current.token}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.responseType = "text";
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(body);
+      } else if (xhr.status === 401) {
+        reject(unauthorized(401, body));
+      } else {
+        reject(new ApiError(xhr.status, body));
+      }
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, null)));
+    xhr.addEventListener("abort", () => reject(new ApiError(0, { detail: "The upload was cancelled." })));
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}
+
+/** The file name a download is saved under: the server's Content-Disposition, else the fallback. */
+function downloadName(response, fallback) {
+  const header = response.headers.get("Content-Disposition") ?? "";
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[1].trim());
+    } catch {
+      // Fall through to the plain parameter.
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
+  return plain ? plain[1].trim() : fallback;
+}
+
+/**
+ * Downloads a file from a route that needs the Authorization header: fetches it with the token,
+ * then saves it through a blob URL and an <a download>.
+ */
+export async function download(path, fallbackName) {
+  const current = currentSession();
+  if (!current) throw new ApiError(401, { detail: "Log in to continue." });
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${current.token}` }, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (!response.ok) {
+    const problem = await readProblem(response);
+    if (response.status === 401) throw unauthorized(401, problem);
+    throw new ApiError(response.status, problem);
+  }
+  const blob = await response.blob();
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = downloadName(response, fallbackName);
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has taken its copy once the click has been handled; free the memory a little later.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

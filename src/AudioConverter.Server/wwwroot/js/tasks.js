@@ -1,0 +1,262 @@
+// The list of the user's conversions, newest first, kept up to date by polling while any is still running.
+
+import { ApiError, deleteTask, download, listTasks, reconvert } from "./api.js";
+import * as show from "./format.js";
+
+const activeStatuses = new Set(["uploaded", "processing"]);
+const fastPollMs = 1000;
+const slowPollMs = 30_000;
+
+const statusLabels = {
+  uploaded: "Queued",
+  processing: "Converting",
+  processed: "Ready",
+  failed: "Failed",
+};
+
+const notes = {
+  uploaded: "Waiting for a converter…",
+  processing: "Converting now…",
+  processed: "Converted; ready to download.",
+};
+
+/** id → { task, element } */
+const rows = new Map();
+let formatList = [];
+let pollTimer = 0;
+let generation = 0;
+let refreshing = null;
+let failing = false;
+let announce = () => {};
+
+const list = () => document.getElementById("task-list");
+
+export function setUpTasks({ announcer }) {
+  announce = announcer;
+  list().addEventListener("click", onAction);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && generation > 0) refresh();
+  });
+}
+
+export function setFormats(formats) {
+  formatList = formats;
+  for (const { element, task } of rows.values()) fillFormatSelect(element.querySelector(".reconvert-format"), task);
+}
+
+/** Starts showing the signed-in user's tasks. */
+export function start() {
+  stop();
+  generation += 1;
+  return refresh();
+}
+
+/** Forgets everything shown (on log out), so the next user never sees the previous one's tasks. */
+export function stop() {
+  generation += 1;
+  clearTimeout(pollTimer);
+  refreshing = null;
+  rows.clear();
+  list().replaceChildren();
+  document.getElementById("tasks-count").textContent = "";
+  document.getElementById("tasks-empty").hidden = true;
+}
+
+/** Fetches the list now (coalescing concurrent calls) and schedules the next poll. */
+export function refresh() {
+  if (refreshing) return refreshing;
+  const mine = generation;
+  clearTimeout(pollTimer);
+  refreshing = (async () => {
+    let active = false;
+    try {
+      const tasks = await listTasks();
+      if (mine !== generation) return;
+      render(tasks);
+      failing = false;
+      active = tasks.some((t) => activeStatuses.has(t.status));
+    } catch (error) {
+      if (!(error instanceof ApiError) || mine !== generation) return;
+      // Once per outage, not at every poll.
+      if (error.status !== 401 && !failing) announce(`The list could not be refreshed: ${error.message}`);
+      failing = true;
+      active = error.status !== 401;
+    } finally {
+      if (mine === generation) {
+        refreshing = null;
+        pollTimer = setTimeout(refresh, active ? fastPollMs : slowPollMs);
+      }
+    }
+  })();
+  return refreshing;
+}
+
+function render(tasks) {
+  const seen = new Set();
+  const container = list();
+  let previous = null;
+  for (const task of tasks) {
+    seen.add(task.id);
+    let row = rows.get(task.id);
+    if (!row) {
+      row = { task: null, element: createRow(task) };
+      rows.set(task.id, row);
+    }
+    if (row.task && row.task.status !== task.status) announceChange(task);
+    row.task = task;
+    update(row.element, task);
+    // Move a row only when it is out of place, so a focused button keeps its focus.
+    const wanted = previous ? previous.nextElementSibling : container.firstElementChild;
+    if (wanted !== row.element) container.insertBefore(row.element, wanted);
+    previous = row.element;
+  }
+  for (const [id, row] of rows) {
+    if (!seen.has(id)) {
+      row.element.remove();
+      rows.delete(id);
+    }
+  }
+  document.getElementById("tasks-empty").hidden = tasks.length > 0;
+  document.getElementById("tasks-count").textContent = tasks.length === 0 ? "" : tasks.length === 1 ? "1 conversion" : `${tasks.length} conversions`;
+}
+
+function announceChange(task) {
+  const label = statusLabels[task.status] ?? task.status;
+  announce(task.status === "failed" ? `${task.fileName}: failed. ${task.error ?? ""}` : `${task.fileName}: ${label.toLowerCase()}.`);
+}
+
+function createRow(task) {
+  const element = document.getElementById("task-template").content.firstElementChild.cloneNode(true);
+  element.dataset.id = String(task.id);
+  const nameId = `task-${task.id}-name`;
+  const name = element.querySelector(".task-name");
+  name.id = nameId;
+  element.setAttribute("aria-labelledby", nameId);
+  const select = element.querySelector(".reconvert-format");
+  select.id = `task-${task.id}-format`;
+  const label = element.querySelector(".reconvert label");
+  label.htmlFor = select.id;
+  fillFormatSelect(select, task);
+  return element;
+}
+
+function fillFormatSelect(select, task) {
+  const chosen = select.value;
+  select.replaceChildren(
+    ...formatList.map((format) => {
+      const option = document.createElement("option");
+      option.value = format.name;
+      option.textContent = format.name.toUpperCase();
+      option.title = format.description;
+      return option;
+    }),
+  );
+  // Offer a different format than the current one by default; keep what the person picked.
+  const fallback = formatList.find((f) => f.name !== task.newFormat)?.name ?? "";
+  select.value = formatList.some((f) => f.name === chosen) ? chosen : fallback;
+}
+
+function update(element, task) {
+  const name = task.fileName;
+  element.querySelector(".task-name").textContent = name;
+  element.querySelector(".task-formats").textContent = `${task.originalFormat.toUpperCase()} → ${task.newFormat.toUpperCase()}`;
+  const output = task.outputBytes != null ? show.bytes(task.outputBytes) : task.status === "failed" ? "none" : "…";
+  element.querySelector(".task-sizes").textContent = `${show.bytes(task.inputBytes)} → ${output}`;
+  element.querySelector(".task-duration").textContent = task.durationSeconds == null ? "–:––" : show.duration(task.durationSeconds);
+  const created = element.querySelector(".task-time");
+  created.textContent = show.time(task.createdAt);
+  created.title = task.createdAt;
+
+  const badge = element.querySelector(".badge");
+  badge.textContent = statusLabels[task.status] ?? task.status;
+  badge.className = `badge badge-${task.status}`;
+  element.dataset.status = task.status;
+
+  const note = element.querySelector(".task-note");
+  note.textContent = task.status === "failed" ? task.error || "The conversion failed." : notes[task.status] ?? "";
+  note.classList.toggle("is-error", task.status === "failed");
+
+  const running = task.status === "processing";
+  const original = element.querySelector('[data-action="original"]');
+  original.setAttribute("aria-label", `Download the original of ${name}`);
+  const converted = element.querySelector('[data-action="converted"]');
+  converted.disabled = task.status !== "processed";
+  converted.textContent = `Download ${task.newFormat.toUpperCase()}`;
+  converted.setAttribute("aria-label", `Download ${task.newFormat.toUpperCase()} of ${name}`);
+  element.querySelector(".reconvert label").textContent = `New format for ${name}`;
+  element.querySelector('[data-action="reconvert"]').disabled = running;
+  element.querySelector('[data-action="reconvert"]').setAttribute("aria-label", `Convert again: ${name}`);
+  const remove = element.querySelector('[data-action="delete"]');
+  remove.disabled = running;
+  remove.setAttribute("aria-label", `Delete ${name}`);
+}
+
+function feedback(element, message) {
+  element.querySelector(".task-feedback").textContent = message;
+}
+
+async function onAction(event) {
+  const button = event.target.closest("button[data-action]");
+  // aria-busy rather than disabled while a request runs: disabling the focused button would drop keyboard focus.
+  if (!button || button.disabled || button.getAttribute("aria-busy") === "true") return;
+  const element = button.closest(".task");
+  const row = rows.get(Number(element.dataset.id));
+  if (!row) return;
+  const { task } = row;
+  feedback(element, "");
+  button.setAttribute("aria-busy", "true");
+  try {
+    switch (button.dataset.action) {
+      case "original":
+        await download(`/api/tasks/${task.id}/original`, task.fileName);
+        break;
+      case "converted":
+        await download(`/api/tasks/${task.id}/converted`, show.withExtension(task.fileName, task.newFormat));
+        break;
+      case "reconvert": {
+        const newFormat = element.querySelector(".reconvert-format").value;
+        const updated = await reconvert(task.id, newFormat);
+        row.task = updated;
+        update(element, updated);
+        announce(`${task.fileName}: converting again to ${newFormat.toUpperCase()}.`);
+        refresh();
+        break;
+      }
+      case "delete":
+        if (await confirmDelete(task)) await remove(row, element);
+        break;
+    }
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status !== 401) feedback(element, error.message);
+    // A 404 means the task is gone (deleted elsewhere); a 409 that its state moved on: show the truth.
+    if (error.status === 404 || error.status === 409) refresh();
+  } finally {
+    button.removeAttribute("aria-busy");
+    if (rows.has(task.id)) update(element, rows.get(task.id).task);
+  }
+}
+
+function confirmDelete(task) {
+  const dialog = document.getElementById("confirm-delete");
+  dialog.querySelector("#confirm-text").textContent = `“${task.fileName}” and its converted file will be removed for good.`;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "delete"), { once: true });
+    dialog.showModal();
+  });
+}
+
+async function remove(row, element) {
+  await deleteTask(row.task.id);
+  // Keep the keyboard user in the list: focus moves to the next row, or the previous, or the heading.
+  const neighbour = element.nextElementSibling ?? element.previousElementSibling;
+  rows.delete(row.task.id);
+  element.remove();
+  announce(`${row.task.fileName} was deleted.`);
+  const remaining = rows.size;
+  document.getElementById("tasks-empty").hidden = remaining > 0;
+  document.getElementById("tasks-count").textContent = remaining === 0 ? "" : remaining === 1 ? "1 conversion" : `${remaining} conversions`;
+  const target = neighbour?.querySelector('[data-action="original"]') ?? document.getElementById("tasks-heading");
+  target.focus();
+}
