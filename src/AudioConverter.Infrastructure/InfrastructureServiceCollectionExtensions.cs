@@ -28,11 +28,11 @@ public static class InfrastructureServiceCollectionExtensions
         {
             case "sqlite":
                 var sqlite = SqliteConnectionStrings.Prepare(database.ConnectionString);
-                services.AddDbContext<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(sqlite));
+                services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(sqlite));
                 break;
             case "postgres" or "postgresql":
                 var postgres = PostgresConnectionString(database.ConnectionString);
-                services.AddDbContext<AppDbContext, PostgresAppDbContext>(o => o.UseNpgsql(postgres));
+                services.AddDbContextPool<AppDbContext, PostgresAppDbContext>(o => o.UseNpgsql(postgres));
                 break;
             default:
                 throw Invalid<DatabaseOptions>(DatabaseOptions.Section, $"Database:Provider '{database.Provider}' is not supported; use Sqlite or Postgres.");

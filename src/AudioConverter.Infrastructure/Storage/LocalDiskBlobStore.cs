@@ -60,6 +60,16 @@ public sealed class LocalDiskBlobStore : IBlobStore
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(Directory.Exists(root));
 
+    /// <summary>Moves a finished local file into the store under the key (a rename on the same filesystem) and returns its length.</summary>
+    public long MoveIn(string key, string sourcePath)
+    {
+        var path = PathFor(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var length = new FileInfo(sourcePath).Length;
+        File.Move(sourcePath, path, overwrite: true);
+        return length;
+    }
+
     /// <summary>The file behind a key, for callers that can use a local path directly; null when absent.</summary>
     public string? LocalPathOf(string key)
     {

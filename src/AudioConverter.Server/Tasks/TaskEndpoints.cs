@@ -11,6 +11,13 @@ namespace AudioConverter.Server.Tasks;
 
 public static partial class TaskEndpoints
 {
+    // The list is the hottest read: compiled once instead of translated per request.
+    private static readonly Func<AppDbContext, long, int, IAsyncEnumerable<ConversionTask>> OldestFirst =
+        EF.CompileAsyncQuery((AppDbContext db, long userId, int limit) => db.Tasks.AsNoTracking().Where(t => t.UserId == userId).OrderBy(t => t.Id).Take(limit));
+
+    private static readonly Func<AppDbContext, long, int, IAsyncEnumerable<ConversionTask>> NewestFirst =
+        EF.CompileAsyncQuery((AppDbContext db, long userId, int limit) => db.Tasks.AsNoTracking().Where(t => t.UserId == userId).OrderByDescending(t => t.Id).Take(limit));
+
     public static RouteGroupBuilder MapTaskEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/tasks").WithTags("Tasks").RequireAuthorization();
@@ -54,10 +61,13 @@ public static partial class TaskEndpoints
         }
 
         var userId = TokenService.UserId(context.User);
-        var query = db.Tasks.AsNoTracking().Where(t => t.UserId == userId);
-        query = newestFirst ? query.OrderByDescending(t => t.Id) : query.OrderBy(t => t.Id);
-        var tasks = await query.Take(limit).ToListAsync(cancellationToken);
-        return TypedResults.Ok(tasks.ConvertAll(TaskResponse.From));
+        var tasks = new List<TaskResponse>();
+        await foreach (var task in (newestFirst ? NewestFirst : OldestFirst)(db, userId, limit).WithCancellation(cancellationToken))
+        {
+            tasks.Add(TaskResponse.From(task));
+        }
+
+        return TypedResults.Ok(tasks);
     }
 
     private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, AppDbContext db, CancellationToken cancellationToken)

@@ -112,11 +112,7 @@ public sealed partial class TaskProcessor(
             var outputDuration = conversion.OutputDurationSeconds ?? conversion.InputDurationSeconds;
 
             var outputKey = task.OutputKeyFor(format);
-            long outputBytes;
-            await using (var output = File.OpenRead(outputPath))
-            {
-                outputBytes = await blobs.PutAsync(outputKey, output, stopping);
-            }
+            var outputBytes = await StoreOutputAsync(outputKey, outputPath, stopping);
 
             var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
             LogProcessed(logger, task.Id, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
@@ -140,6 +136,18 @@ public sealed partial class TaskProcessor(
         {
             TryDeleteFolder(workFolder);
         }
+    }
+
+    private async Task<long> StoreOutputAsync(string key, string outputPath, CancellationToken cancellationToken)
+    {
+        // The local store takes the file by a rename: no second write of a possibly large output.
+        if (blobs is LocalDiskBlobStore local)
+        {
+            return local.MoveIn(key, outputPath);
+        }
+
+        await using var output = File.OpenRead(outputPath);
+        return await blobs.PutAsync(key, output, cancellationToken);
     }
 
     private async Task<string?> LocalInputAsync(ConversionTask task, string workFolder, CancellationToken cancellationToken)

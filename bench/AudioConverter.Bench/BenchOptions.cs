@@ -1,0 +1,95 @@
+using System.Globalization;
+
+namespace AudioConverter.Bench;
+
+/// <summary>The command line. Durations are per load level; counts are per burst.</summary>
+internal sealed record BenchOptions
+{
+    public string? Url { get; init; }
+    public string? ServerDll { get; init; }
+    public int? ServerPid { get; init; }
+    public string OutFolder { get; init; } = Path.Combine("bench-results", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+    public bool Smoke { get; init; }
+    public double InputSeconds { get; init; } = 180;
+    public double LevelSeconds { get; init; } = 25;
+    public IReadOnlyList<int> UserLevels { get; init; } = [10, 30, 100];
+    public int LightUploads { get; init; } = 20;
+    public int ListingClients { get; init; } = 64;
+    public IReadOnlyList<int> Bursts { get; init; } = [60, 300];
+    public int BurstUploaders { get; init; } = 8;
+    public int WorkerConcurrency { get; init; } = Environment.ProcessorCount;
+    public long MemoryFileBytes { get; init; } = 500L * 1024 * 1024;
+    public int MemoryClients { get; init; } = 20;
+    public HashSet<string> Only { get; init; } = [];
+
+    public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
+
+    public const string Usage = """
+        AudioConverter.Bench: capacity benchmark of the AudioConverter HTTP API and worker.
+
+          --server PATH          start `dotnet PATH` (AudioConverter.Server.dll) with a temp data dir (default:
+                                 src/AudioConverter.Server/bin/Release/net10.0/AudioConverter.Server.dll)
+          --url URL              drive a running server instead (set RateLimits__AuthPermitsPerMinute high on it)
+          --pid PID              with --url: the server's process id, to sample its memory and CPU
+          --out DIR              report folder (default bench-results/<timestamp>)
+          --smoke                tiny counts, a few seconds in all (used by test.sh)
+          --input-seconds S      length of the generated MP3 (default 180: about 2.9 MB at 128 kbps)
+          --level-seconds S      duration of each load level (default 25)
+          --users 10,30,100      concurrent users of the upload levels
+          --light N              uploads at 1 per second for the light-load level (default 20)
+          --listing-clients N    concurrent clients for GET /api/tasks (default 64)
+          --bursts 60,300        burst sizes for the worker scenario
+          --worker-concurrency N the server's worker concurrency, for the ffmpeg baseline (default: core count)
+          --memory-mb N          size of the WAV each memory-test client uploads (default 500)
+          --memory-clients N     clients uploading it at once (default 20)
+          --only a,b             run only these scenarios: web, listing, light, worker, memory
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        if (args.Contains("--smoke"))
+        {
+            options = options with
+            {
+                Smoke = true,
+                InputSeconds = 20,
+                LevelSeconds = 3,
+                UserLevels = [3],
+                LightUploads = 3,
+                ListingClients = 4,
+                Bursts = [3],
+                MemoryFileBytes = 5L * 1024 * 1024,
+                MemoryClients = 4,
+            };
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            options = args[i] switch
+            {
+                "--smoke" => options,
+                "--url" => options with { Url = Next().TrimEnd('/') },
+                "--server" => options with { ServerDll = Next() },
+                "--pid" => options with { ServerPid = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--out" => options with { OutFolder = Next() },
+                "--input-seconds" => options with { InputSeconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--level-seconds" => options with { LevelSeconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--users" => options with { UserLevels = Ints(Next()) },
+                "--light" => options with { LightUploads = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--listing-clients" => options with { ListingClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--bursts" => options with { Bursts = Ints(Next()) },
+                "--worker-concurrency" => options with { WorkerConcurrency = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--memory-mb" => options with { MemoryFileBytes = long.Parse(Next(), CultureInfo.InvariantCulture) * 1024 * 1024 },
+                "--memory-clients" => options with { MemoryClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--only" => options with { Only = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)] },
+                _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
+            };
+        }
+
+        return options;
+    }
+
+    private static int[] Ints(string text) => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AudioConverter.Bench;
+
+/// <summary>
+/// The same conversions run by ffmpeg directly, with the worker's arguments (copied from
+/// src/AudioConverter.Infrastructure/Media/FfmpegMediaConverter.cs and Core/Tasks/AudioFormat.cs, the WAV entry)
+/// and the worker's parallelism. Optionally with the worker's ffprobe call before each, to split its cost.
+/// </summary>
+internal static class FfmpegBaseline
+{
+    private const string AllowedDemuxers =
+        "mp3,wav,w64,ogg,flac,mov,mp4,m4a,3gp,3g2,mj2,aac,asf,aiff,caf,matroska,webm,amr,amrnb,amrwb,au,ape,wv,tta,mpc,mpc8,avi,ac3,eac3,dts,truehd,mlp,mpeg,mpegts,voc,sox,wsaud,xa,xwma,dsf,iff,mp2,s16le,s8,u8,alaw,mulaw";
+
+    /// <summary>Returns the wall time of all conversions and each one's finishing instant (seconds from the start).</summary>
+    public static async Task<(double Seconds, List<double> FinishedAt)> RunAsync(string input, string workFolder, int files, int parallelism, bool withProbe, CancellationToken cancellationToken)
+    {
+        var finished = new List<double>();
+        var gate = new Lock();
+        var watch = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, files), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+        {
+            if (withProbe)
+            {
+                await RunAsync("ffprobe",
+                [
+                    "-v", "error", "-hide_banner", "-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers,
+                    "-show_entries", "format=format_name,duration:stream=codec_type,codec_name,duration", "-of", "json", "-i", "file:" + input,
+                ], ct);
+            }
+
+            var output = Path.Combine(workFolder, $"baseline-{i}.wav");
+            await RunAsync("ffmpeg",
+            [
+                "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                "-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers,
+                "-f", "mp3", "-i", "file:" + input,
+                "-map", "0:a:0", "-vn", "-sn", "-dn",
+                "-t", "10800", "-threads", "1",
+                "-c:a", "pcm_s16le",
+                "-fs", (4L * 1024 * 1024 * 1024).ToString(CultureInfo.InvariantCulture), "-f", "wav", "file:" + output,
+            ], ct);
+            File.Delete(output);
+            lock (gate)
+            {
+                finished.Add(watch.Elapsed.TotalSeconds);
+            }
+        });
+        return (watch.Elapsed.TotalSeconds, finished);
+    }
+
+    private static async Task RunAsync(string tool, string[] arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        await stdout;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} failed ({process.ExitCode}): {await stderr}");
+        }
+    }
+}

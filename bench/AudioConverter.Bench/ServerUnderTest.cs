@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AudioConverter.Bench;
+
+/// <summary>
+/// The server being measured: either one the bench starts (`dotnet AudioConverter.Server.dll`, configured by
+/// environment variables, with a temp data folder deleted at the end) or an external one given by URL.
+/// </summary>
+internal sealed class ServerUnderTest : IAsyncDisposable
+{
+    private readonly Process? process;
+    private readonly string? dataFolder;
+    private bool stopping;
+
+    private ServerUnderTest(string baseUrl, int? pid, Process? process, string? dataFolder)
+    {
+        BaseUrl = baseUrl;
+        Pid = pid;
+        this.process = process;
+        this.dataFolder = dataFolder;
+    }
+
+    public string BaseUrl { get; }
+
+    public int? Pid { get; }
+
+    public bool Started => process is not null;
+
+    public string Description => Started
+        ? $"started by the bench: dotnet AudioConverter.Server.dll (pid {Pid}), SQLite + local disk + in-process queue, data in a temp folder, RateLimits__AuthPermitsPerMinute=1000000"
+        : $"external server at {BaseUrl}" + (Pid is null ? " (no pid given: no memory/CPU figures)" : $" (pid {Pid})");
+
+    public static ServerUnderTest External(string url, int? pid) => new(url, pid, null, null);
+
+    public static async Task<ServerUnderTest> StartAsync(string dllPath, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(dllPath))
+        {
+            throw new FileNotFoundException($"The server is not built at '{dllPath}'; run `dotnet build AudioConverter.slnx -c Release` or pass --server PATH.");
+        }
+
+        var port = FreePort();
+        var data = Directory.CreateTempSubdirectory("audioconverter-bench-").FullName;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            // The server's own folder holds appsettings.json; every path in it is overridden below.
+            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(dllPath))!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.GetFullPath(dllPath));
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Database__Provider"] = "Sqlite",
+            ["Storage__Provider"] = "LocalDisk",
+            ["Queue__Provider"] = "InProcess",
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(data, "audioconverter.db")}",
+            ["Storage__LocalPath"] = Path.Combine(data, "blobs"),
+            ["Auth__SigningKeyPath"] = Path.Combine(data, "jwt-signing.key"),
+            ["Worker__TempPath"] = Path.Combine(data, "work"),
+            // Every bench user signs up and logs in from 127.0.0.1; the default of 60 a minute would refuse most.
+            ["RateLimits__AuthPermitsPerMinute"] = "1000000",
+        };
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
+        var log = new StreamWriter(Path.Combine(data, "server.log")) { AutoFlush = true };
+        var logLock = new Lock();
+        void Append(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (logLock)
+            {
+                log.WriteLine(line);
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var server = new ServerUnderTest($"http://127.0.0.1:{port}", process.Id, process, data);
+
+        // A bench stopped by a signal (test.sh's timeout) must not leave its server running.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (process.HasExited)
+            {
+                await Task.Delay(200, cancellationToken);
+                throw new InvalidOperationException($"The server exited with code {process.ExitCode} at start:\n{server.LogTail()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync($"{server.BaseUrl}/health/ready", cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Slow first answer.
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        await server.DisposeAsync();
+        throw new TimeoutException("The server did not become ready within 60 s.");
+    }
+
+    public string LogTail()
+    {
+        if (dataFolder is null)
+        {
+            return "";
+        }
+
+        try
+        {
+            using var stream = new FileStream(Path.Combine(dataFolder, "server.log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var lines = reader.ReadToEnd().Split('\n');
+            return string.Join('\n', lines.TakeLast(40));
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+
+    /// <summary>Bytes the server's data folder holds now (blobs, database, work files); null for an external server.</summary>
+    public long? DataBytes()
+    {
+        if (dataFolder is null || !Directory.Exists(dataFolder))
+        {
+            return null;
+        }
+
+        return new DirectoryInfo(dataFolder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f =>
+        {
+            try
+            {
+                return f.Length;
+            }
+            catch (IOException)
+            {
+                return 0;
+            }
+        });
+    }
+
+    /// <summary>Non-null when a server the bench started has exited without being asked to.</summary>
+    public string? UnexpectedExit => process is { HasExited: true } && !stopping ? $"The server exited on its own with code {process.ExitCode}." : null;
+
+    /// <summary>Keeps the server's log next to the report.</summary>
+    public void CopyLogTo(string folder)
+    {
+        if (dataFolder is not null && File.Exists(Path.Combine(dataFolder, "server.log")))
+        {
+            File.Copy(Path.Combine(dataFolder, "server.log"), Path.Combine(folder, "server.log"), overwrite: true);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        stopping = true;
+        if (process is not null)
+        {
+            if (!process.HasExited)
+            {
+                // SIGTERM first: the host shuts down cleanly, then a kill if it hangs.
+                using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+                {
+                    await term.WaitForExitAsync();
+                }
+
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+                try
+                {
+                    await process.WaitForExitAsync(grace.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+
+            process.Dispose();
+        }
+
+        if (dataFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(dataFolder, recursive: true);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"Could not delete the temp data folder {dataFolder}: {e.Message}");
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
