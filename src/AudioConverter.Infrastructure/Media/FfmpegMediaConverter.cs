@@ -20,6 +20,11 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         "mp3,wav,w64,ogg,flac,mov,mp4,m4a,3gp,3g2,mj2,aac,asf,aiff,caf,matroska,webm,amr,amrnb,amrwb,au,ape,wv,tta,mpc,mpc8,avi,ac3,eac3,dts,truehd,mlp,mpeg,mpegts,voc,sox,wsaud,xa,xwma,dsf,iff,mp2,s16le,s8,u8,alaw,mulaw";
 
     private const int MaxStderrChars = 16_384;
+
+    // A tool killed by a signal it did not choose (the out-of-memory killer, an operator) says nothing about the input: retry.
+    private const int KilledBySigKill = 128 + 9;
+    private const int KilledBySigTerm = 128 + 15;
+    private const string StoppedFromOutside = "The converter was stopped by the system before it finished.";
     private readonly MediaOptions settings = options.Value;
 
     public async Task<MediaProbe> ProbeAsync(string inputPath, CancellationToken cancellationToken)
@@ -35,6 +40,12 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         if (result.TimedOut)
         {
             throw new MediaException($"Reading the file took longer than {settings.ProbeTimeoutSeconds} seconds; it is not audio that can be decoded.", isInputFault: true);
+        }
+
+        if (result.ExitCode is KilledBySigKill or KilledBySigTerm)
+        {
+            LogToolFailed(logger, "ffprobe", result.ExitCode, result.Stderr);
+            throw new MediaException(StoppedFromOutside, isInputFault: false);
         }
 
         if (result.ExitCode != 0)
@@ -73,6 +84,12 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         if (result.TimedOut)
         {
             throw new MediaException($"The conversion took longer than the limit of {settings.ConversionTimeoutSeconds} seconds and was stopped.", isInputFault: true);
+        }
+
+        if (result.ExitCode is KilledBySigKill or KilledBySigTerm)
+        {
+            LogToolFailed(logger, "ffmpeg", result.ExitCode, result.Stderr);
+            throw new MediaException(StoppedFromOutside, isInputFault: false);
         }
 
         if (result.ExitCode != 0)

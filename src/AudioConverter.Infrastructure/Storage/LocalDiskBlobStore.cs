@@ -77,6 +77,24 @@ public sealed class LocalDiskBlobStore : IBlobStore
         return File.Exists(path) ? path : null;
     }
 
+    /// <summary>
+    /// The files under a key prefix with their last write time, for finding leftovers. Keys ending in
+    /// <c>.partial</c> are writes in progress, or abandoned by a process that died while writing.
+    /// </summary>
+    public IEnumerable<(string Key, DateTime LastWriteUtc)> List(string prefix)
+    {
+        var folder = Path.Combine(root, prefix);
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories))
+        {
+            yield return (Path.GetRelativePath(root, file.FullName).Replace(Path.DirectorySeparatorChar, '/'), file.LastWriteTimeUtc);
+        }
+    }
+
     private string PathFor(string key)
     {
         if (string.IsNullOrWhiteSpace(key) || key.Contains("..", StringComparison.Ordinal) || key.Contains('\\') || key.StartsWith('/') || key.Contains('\0'))

@@ -10,11 +10,9 @@ namespace AudioConverter.Server.Auth;
 
 public static class AuthEndpoints
 {
-    public const string RateLimitPolicy = "auth";
-
     public static RouteGroupBuilder MapAuthEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/auth").WithTags("Accounts").AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
+        var group = routes.MapGroup("/api/auth").WithTags("Accounts").AllowAnonymous().AddEndpointFilter(LimitAttemptsAsync);
         group.MapPost("/signup", SignupAsync)
             .Accepts<SignupRequest>("application/json")
             .WithSummary("Create an account");
@@ -22,6 +20,30 @@ public static class AuthEndpoints
             .Accepts<LoginRequest>("application/json")
             .WithSummary("Exchange a username (or e-mail) and password for a bearer token");
         return group;
+    }
+
+    /// <summary>Refuses a client whose window is full, and counts its signups and failed logins.</summary>
+    private static async ValueTask<object?> LimitAttemptsAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var limiter = context.RequestServices.GetRequiredService<AuthAttemptLimiter>();
+        var client = AuthAttemptLimiter.ClientKey(context);
+        if (limiter.RetryAfter(client) is { } wait)
+        {
+            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.TooManyRequests($"Too many failed logins or signups from this address; try again in {seconds} seconds.");
+        }
+
+        var result = await next(invocation);
+        var status = result is INestedHttpResult nested ? (nested.Result as IStatusCodeHttpResult)?.StatusCode : (result as IStatusCodeHttpResult)?.StatusCode;
+        var isSignup = context.Request.Path.Value?.EndsWith("/signup", StringComparison.OrdinalIgnoreCase) == true;
+        if (isSignup || status is >= 400 and < 500)
+        {
+            limiter.Count(client);
+        }
+
+        return result;
     }
 
     private static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> SignupAsync(

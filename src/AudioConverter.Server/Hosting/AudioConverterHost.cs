@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using AudioConverter.Infrastructure;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
@@ -6,6 +5,7 @@ using AudioConverter.Server.Files;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Server.Worker;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Scalar.AspNetCore;
 
@@ -40,33 +40,31 @@ public static class AudioConverterHost
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds((builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>()?.ShutdownGraceSeconds ?? 20) + 10));
         services.AddTokenAuthentication(builder.Configuration);
         services.AddOpenApi(OpenApiDocument.Configure);
-        services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            var permits = builder.Configuration.GetValue("RateLimits:AuthPermitsPerMinute", 60);
-            limiter.AddPolicy(AuthEndpoints.RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-                context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-            limiter.OnRejected = async (context, cancellationToken) =>
-            {
-                context.HttpContext.Response.Headers.RetryAfter = "60";
-                var problems = context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context.HttpContext,
-                    ProblemDetails = Problems.Details(StatusCodes.Status429TooManyRequests, "Too many requests.", "Too many attempts from this address; wait a minute and try again.", Problems.TooManyRequestsType),
-                });
-            };
-        });
+        services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<AuthAttemptLimiter>();
+        services.AddOptions<RequestLimitsOptions>().Bind(builder.Configuration.GetSection(RequestLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        builder.WebHost.ConfigureKestrel(kestrel => ApplyLimits(kestrel.Limits, builder.Configuration.GetSection(RequestLimitsOptions.Section).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions()));
 
         if (hosting.RunsWorker)
         {
             services.AddSingleton<TaskProcessor>();
+            services.AddSingleton<LeftoverCleaner>();
             services.AddHostedService<ConversionWorker>();
             services.AddHostedService<Sweeper>();
         }
 
         return hosting;
+    }
+
+    /// <summary>Bounds what one connection may cost: header size and count, slow headers (slowloris), slow bodies.</summary>
+    private static void ApplyLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, RequestLimitsOptions options)
+    {
+        limits.MaxRequestHeadersTotalSize = options.MaxRequestHeadersTotalBytes;
+        limits.MaxRequestHeaderCount = options.MaxRequestHeaderCount;
+        limits.RequestHeadersTimeout = TimeSpan.FromSeconds(options.RequestHeadersTimeoutSeconds);
+        limits.KeepAliveTimeout = TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds);
+        limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinRequestBodyBytesPerSecond, TimeSpan.FromSeconds(options.MinRequestBodyGraceSeconds));
     }
 
     public static async Task InitializeDatabaseAsync(this WebApplication app, HostingOptions hosting)
@@ -89,13 +87,21 @@ public static class AudioConverterHost
 
     public static WebApplication UseAudioConverter(this WebApplication app, HostingOptions hosting)
     {
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RequestLimitsOptions>>().Value.TrustForwardedHeaders)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, ForwardLimit = 1 };
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
@@ -107,7 +113,7 @@ public static class AudioConverterHost
         if (hosting.RunsApi)
         {
             app.MapOpenApi();
-            app.MapScalarApiReference("/docs", o => o.WithTitle("AudioConverter API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+            app.MapScalarApiReference("/docs", o => o.WithTitle("AudioConverter API").WithOpenApiRoutePattern("/openapi/{documentName}.json").DisableDefaultFonts());
             app.MapAuthEndpoints();
             app.MapTaskEndpoints();
             app.MapFileEndpoints();

@@ -30,6 +30,9 @@ public static class Problems
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem($"The file is larger than the limit of {limit:N0} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.", type: TooLargeType);
 
+    public static ProblemHttpResult TooManyRequests(string detail) =>
+        TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.", type: TooManyRequestsType);
+
     public static ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized.", type: UnauthorizedType);
 

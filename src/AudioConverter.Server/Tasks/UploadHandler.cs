@@ -53,6 +53,11 @@ public static class UploadHandler
         }
 
         var userId = TokenService.UserId(context.User);
+        if (await UploadQuota.CheckAsync(db, userId, 0, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
+        {
+            return TooMany(context, overQuota);
+        }
+
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 8 * 1024 };
         string? newFormat = null, displayName = null, clientFileName = null, storedKey = null, refusal = null;
         long inputBytes = 0;
@@ -142,6 +147,12 @@ public static class UploadHandler
             return await RefuseAsync(blobs, storedKey, Problems.Validation(errors));
         }
 
+        // Checked again with the real size: the body's length was not known before it was read.
+        if (await UploadQuota.CheckAsync(db, userId, inputBytes, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
+        {
+            return await RefuseAsync(blobs, storedKey, TooMany(context, overBytes));
+        }
+
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(displayName) ? clientFileName : displayName, DisplayName.Extension(storedKey!));
         var now = clock.GetUtcNow().UtcDateTime;
         var task = new ConversionTask
@@ -172,6 +183,12 @@ public static class UploadHandler
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
     }
 
+    private static ProblemHttpResult TooMany(HttpContext context, UploadQuota.Refusal refusal)
+    {
+        context.Response.Headers.RetryAfter = ((long)Math.Ceiling(refusal.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.TooManyRequests(refusal.Detail);
+    }
+
     private static async Task<(string? Key, long Length, string? Refusal)> StoreAsync(Stream body, IBlobStore blobs, string extension, long maxBytes, CancellationToken cancellationToken)
     {
         var head = new byte[UploadInspection.HeadLength];
@@ -180,7 +197,7 @@ public static class UploadHandler
         {
             headLength = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not BadHttpRequestException)
         {
             throw new InvalidDataException("the file part ended before its boundary", e);
         }
@@ -212,7 +229,7 @@ public static class UploadHandler
         {
             return await reader.ReadNextSectionAsync(cancellationToken);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not BadHttpRequestException)
         {
             throw new InvalidDataException("the body ended before the closing boundary", e);
         }
@@ -232,7 +249,7 @@ public static class UploadHandler
         {
             read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
         }
-        catch (IOException e)
+        catch (IOException e) when (e is not BadHttpRequestException)
         {
             throw new InvalidDataException("a text part ended before its boundary", e);
         }
@@ -295,7 +312,7 @@ public static class UploadHandler
                 {
                     read = await inner.ReadAsync(buffer, cancellationToken);
                 }
-                catch (IOException e)
+                catch (IOException e) when (e is not BadHttpRequestException)
                 {
                     // The client's body ended or broke mid-file: the request's fault, not the store's.
                     throw new InvalidDataException("the upload ended before the file was complete", e);

@@ -13,4 +13,12 @@ public sealed class UploadOptions
     /// <summary>Most multipart sections one upload may have.</summary>
     [Range(1, 100)]
     public int MaxSections { get; set; } = 8;
+
+    /// <summary>Tasks one user may have waiting or converting at once; more uploads get 429 until some finish.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxActiveTasksPerUser { get; set; } = 1000;
+
+    /// <summary>Bytes one user may upload in any hour (counted over the tasks created in the last hour).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBytesPerUserPerHour { get; set; } = 50L * 1024 * 1024 * 1024;
 }

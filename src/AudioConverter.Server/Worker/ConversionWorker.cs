@@ -13,6 +13,9 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
     private readonly CancellationTokenSource stopReceiving = new();
     private readonly CancellationTokenSource abandon = new();
     private Task[] loops = [];
+    private bool disposed;
+    private readonly Lock gate = new();
+    private Task? stopping;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -22,7 +25,19 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops once, however often it is called: a host run by RunAsync may be stopped both by its own shutdown and by
+    /// whoever asked for it (the test host does this), and disposes its services as soon as the first stop ends.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            return stopping ??= disposed ? Task.CompletedTask : StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await stopReceiving.CancelAsync();
         abandon.CancelAfter(TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds));
@@ -80,6 +95,11 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
 
     public void Dispose()
     {
+        lock (gate)
+        {
+            disposed = true;
+        }
+
         stopReceiving.Dispose();
         abandon.Dispose();
     }

@@ -10,7 +10,7 @@ namespace AudioConverter.Server.Worker;
 /// Makes sure no accepted task is lost: at start-up and then periodically it reclaims tasks whose lease
 /// expired (their worker died) and publishes tasks that are owed a message (a lost publish, a retry, a restart).
 /// </summary>
-public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, TimeProvider clock, ILogger<Sweeper> logger)
+public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, TimeProvider clock, ILogger<Sweeper> logger, LeftoverCleaner? leftovers = null)
     : BackgroundService
 {
     private const int BatchSize = 500;
@@ -19,13 +19,17 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
     {
         // An in-process queue starts empty: everything uploaded must be published again.
         var everything = queue is Infrastructure.Queue.InProcessTaskQueue;
-        CleanTempFolder();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await SweepAsync(everything, stoppingToken);
                 everything = false;
+                if (leftovers is not null)
+                {
+                    await leftovers.CleanTempFolderAsync(stoppingToken);
+                    await leftovers.CleanBlobsAsync(stoppingToken);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -85,9 +89,19 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
             .ToListAsync(cancellationToken);
         foreach (var id in owed)
         {
-            await queue.PublishAsync(id, cancellationToken);
+            // Marked before publishing: a worker may take the message and reset the mark (a retry) before a later write would land.
             await db.Tasks.Where(t => t.Id == id && t.Status == ConversionStatus.Uploaded)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, now), cancellationToken);
+            try
+            {
+                await queue.PublishAsync(id, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await db.Tasks.Where(t => t.Id == id && t.Status == ConversionStatus.Uploaded && t.PublishedAt == now)
+                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, (DateTime?)null), CancellationToken.None);
+                throw;
+            }
         }
 
         if (owed.Count > 0)
@@ -96,31 +110,6 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
         }
 
         return owed.Count;
-    }
-
-    private void CleanTempFolder()
-    {
-        var folder = options.Value.EffectiveTempPath;
-        if (!Directory.Exists(folder))
-        {
-            return;
-        }
-
-        foreach (var stale in Directory.EnumerateDirectories(folder))
-        {
-            try
-            {
-                // Folders of conversions that a crash left behind; live ones are younger than a lease.
-                if (Directory.GetLastWriteTimeUtc(stale) < clock.GetUtcNow().UtcDateTime.AddSeconds(-options.Value.LeaseSeconds * 2))
-                {
-                    Directory.Delete(stale, recursive: true);
-                }
-            }
-            catch (IOException)
-            {
-                // In use or already gone.
-            }
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reclaimed task {TaskId} whose lease expired (failed for good: {GaveUp})")]

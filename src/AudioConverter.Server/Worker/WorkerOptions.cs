@@ -32,6 +32,10 @@ public sealed class WorkerOptions
     [Range(0, 3600)]
     public int ShutdownGraceSeconds { get; set; } = 20;
 
+    /// <summary>A blob no task refers to (or a half-written one) is deleted once it is this old; live uploads are much younger.</summary>
+    [Range(1, 30 * 86_400)]
+    public int OrphanBlobSeconds { get; set; } = 3600;
+
     /// <summary>Folder for temporary input and output files; empty means the system temp folder.</summary>
     public string TempPath { get; set; } = "";
 

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace AudioConverter.Tests.Faults;
+
+/// <summary>
+/// The built server (src/AudioConverter.Server/bin/{Configuration}/net10.0) as a real child process on a free
+/// loopback port, configured by environment variables, with its own data folder. Always killed on dispose,
+/// together with any ffmpeg it started that outlived it.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private ServerProcess(Process process, string dataDirectory, int port)
+    {
+        this.process = process;
+        DataDirectory = dataDirectory;
+        Port = port;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; }
+
+    public Uri BaseAddress { get; }
+
+    public bool HasExited => process.HasExited;
+
+    public int ExitCode => process.ExitCode;
+
+    public string BlobDirectory => Path.Combine(DataDirectory, "blobs");
+
+    public string TempDirectory => Path.Combine(DataDirectory, "tmp");
+
+    public string DatabasePath => Path.Combine(DataDirectory, "app.db");
+
+    /// <summary>Everything the process wrote to stdout and stderr so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public static string NewDataDirectory()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "ac-faults", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    /// <summary>Starts the server and waits until /health/live answers.</summary>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null, int? port = null)
+    {
+        var serverProject = Path.Combine(RepositoryRoot(), "src", "AudioConverter.Server");
+        var dll = Path.Combine(serverProject, "bin", BuildConfiguration(), "net10.0", "AudioConverter.Server.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"Build the server first (dotnet build -c {BuildConfiguration()}): {dll} is missing.", dll);
+        }
+
+        var chosenPort = port ?? FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            // The project folder is the content root: appsettings.json and wwwroot are found there.
+            WorkingDirectory = serverProject,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Urls"] = $"http://127.0.0.1:{chosenPort}",
+            ["Database__ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "app.db")}",
+            ["Storage__LocalPath"] = Path.Combine(dataDirectory, "blobs"),
+            ["Auth__SigningKeyPath"] = Path.Combine(dataDirectory, "jwt.key"),
+            ["Worker__TempPath"] = Path.Combine(dataDirectory, "tmp"),
+            ["Worker__SweepIntervalSeconds"] = "1",
+            ["RateLimits__AuthPermitsPerMinute"] = "100000",
+            ["Logging__Console__FormatterName"] = "simple",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment.Remove("PORT");
+        start.Environment.Remove("ASPNETCORE_URLS");
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = start };
+        var server = new ServerProcess(process, dataDirectory, chosenPort);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await server.WaitUntilLiveAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
+
+    /// <summary>SIGKILL: the process gets no chance to clean up, exactly like a crash or an OOM kill.</summary>
+    public void KillHard()
+    {
+        process.Kill(entireProcessTree: false);
+        process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM, then waits for the process to exit by itself; returns its exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(deadline.Token);
+        return process.ExitCode;
+    }
+
+    /// <summary>Processes (ffmpeg, ffprobe) whose command line mentions this server's data folder.</summary>
+    public IReadOnlyList<int> ChildToolProcesses()
+    {
+        var found = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == process.Id || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(entry, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(DataDirectory, StringComparison.Ordinal) && !commandLine.Contains("AudioConverter.Server.dll", StringComparison.Ordinal))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended while we looked.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Not ours.
+            }
+        }
+
+        return found;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already gone.
+        }
+
+        // A child of a process killed with SIGKILL is not killed with it; end the ones this server started.
+        foreach (var pid in ChildToolProcesses())
+        {
+            try
+            {
+                using var orphan = Process.GetProcessById(pid);
+                orphan.Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+        }
+
+        process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task WaitUntilLiveAsync(TimeSpan timeout)
+    {
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with {process.ExitCode} before it was live:\n{Output}");
+            }
+
+            try
+            {
+                if ((await client.GetAsync("/health/live")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Starting slowly.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The server did not answer /health/live within {timeout}:\n{Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "AudioConverter.slnx")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No AudioConverter.slnx above {AppContext.BaseDirectory}.");
+    }
+
+    // The tests run from bin/{Configuration}/net10.0; start the server of the same build.
+    private static string BuildConfiguration() => new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+}
