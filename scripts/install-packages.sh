@@ -12,5 +12,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "Installing ${missing[*]} ..."
 export DEBIAN_FRONTEND=noninteractive
+# Service scripts start in parallel; one apt at a time (dpkg takes a lock and fails a second caller).
+exec 9>/tmp/audioconverter-apt.lock
+flock 9
+missing=()
+for package in "$@"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
 apt-get update -q >/dev/null
 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

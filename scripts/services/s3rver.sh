@@ -12,7 +12,7 @@ case "${1:-}" in
   start)
     command -v npm >/dev/null || scripts/install-packages.sh nodejs npm
     if [ ! -x "$bin" ] || ! grep -qs "\"version\": \"$version\"" .services/node/node_modules/s3rver/package.json; then
-      npm install --prefix .services/node --no-audit --no-fund --loglevel=error "s3rver@$version" >/dev/null
+      mkdir -p .services && flock .services/npm.lock npm install --prefix .services/node --no-audit --no-fund --loglevel=error "s3rver@$version" >/dev/null
     fi
     if ! listening; then
       rm -rf "$dir"; mkdir -p "$dir/data"

@@ -12,7 +12,7 @@ case "${1:-}" in
   start)
     command -v npm >/dev/null || scripts/install-packages.sh nodejs npm
     if ! grep -qs "\"version\": \"$version\"" "$modules/smtp-server/package.json"; then
-      npm install --prefix .services/node --no-audit --no-fund --loglevel=error "smtp-server@$version" >/dev/null
+      mkdir -p .services && flock .services/npm.lock npm install --prefix .services/node --no-audit --no-fund --loglevel=error "smtp-server@$version" >/dev/null
     fi
     if ! listening; then
       rm -rf "$dir"; mkdir -p "$dir/mail"
