@@ -18,11 +18,11 @@ namespace AudioConverter.Tests.ScaleOut;
 /// </summary>
 public sealed partial class DeploymentFilesTests
 {
-    private static readonly Type[] OptionTypes =
-    [
-        typeof(DatabaseOptions), typeof(StorageOptions), typeof(S3Options), typeof(QueueOptions), typeof(RabbitMqOptions),
-        typeof(PubSubOptions), typeof(MediaOptions), typeof(WorkerOptions), typeof(UploadOptions), typeof(AuthOptions),
-    ];
+    // Every options class of the program: the classes with a public Section constant, so a new one is covered by itself.
+    private static readonly Type[] OptionTypes = new[] { typeof(DatabaseOptions).Assembly, typeof(AuthOptions).Assembly }
+        .SelectMany(assembly => assembly.GetTypes())
+        .Where(type => type.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
+        .ToArray();
 
     // Read outside option classes: the rate limit by the host, Urls by ASP.NET Core.
     private static readonly string[] OtherKeys = ["RateLimits__AuthPermitsPerMinute", "Urls"];
