@@ -43,8 +43,9 @@ public sealed class PrivatePostgres : IAsyncDisposable
     public string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Password = "postgres", Database = database }.ConnectionString;
 
+    // synchronous_commit stays on: an immediate stop must not take back a commit the server already acknowledged.
     public Task StartAgainAsync() => AsPostgresAsync(Path.Combine(Bin, "pg_ctl"), "-D", directory, "-l", Path.Combine(directory, "server.log"),
-        "-o", $"-p {Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        "-o", $"-p {Port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off",
         "-w", "-t", "60", "start");
 
     /// <summary>Stops the server the way a crash does: every connection drops at once.</summary>
