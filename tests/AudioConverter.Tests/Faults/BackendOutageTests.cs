@@ -72,7 +72,20 @@ public sealed class BackendOutageTests(ITestOutputHelper output)
             ["Worker:Concurrency"] = "2",
             ["Worker:LeaseSeconds"] = "3",
         };
-        await using var server = await ServerProcess.StartAsync(ServerProcess.NewDataDirectory(), settings);
+        var data = ServerProcess.NewDataDirectory();
+        try
+        {
+            await RunOutageAsync(data, settings, stop, startAgain, expect503);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    private async Task RunOutageAsync(string data, Dictionary<string, string> settings, Func<Task> stop, Func<Task> startAgain, bool expect503)
+    {
+        await using var server = await ServerProcess.StartAsync(data, settings);
         HttpClient Client() => new() { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         var user = await Client().NewUserAsync(Client);
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using AudioConverter.Tests.Fixtures;
 
 namespace AudioConverter.Tests.Faults;
 

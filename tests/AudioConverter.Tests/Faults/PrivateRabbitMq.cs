@@ -1,3 +1,5 @@
+using AudioConverter.Tests.Fixtures;
+
 namespace AudioConverter.Tests.Faults;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using AudioConverter.Tests.Fixtures;
 
 namespace AudioConverter.Tests.Faults;
 
