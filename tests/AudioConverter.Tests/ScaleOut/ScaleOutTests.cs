@@ -99,7 +99,7 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
             });
 
             // Each worker logs the tasks it finished: every task once in all the logs together, and every worker did its share.
-            var processedBy = workers.ToDictionary(w => w.Name, w => w.Output.Select(l => ProcessedLine().Match(l)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList());
+            var processedBy = workers.ToDictionary(w => w.Name, w => w.Lines.Select(l => ProcessedLine().Match(l)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList());
             output.WriteLine($"{queueKind}: per worker {string.Join(", ", processedBy.Select(p => $"{p.Key}={p.Value.Count}"))}");
             var all = processedBy.Values.SelectMany(ids => ids).ToList();
             Assert.Equal(tasks.Select(t => t.Id).Order(), all.Order());

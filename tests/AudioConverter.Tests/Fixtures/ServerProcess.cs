@@ -4,25 +4,30 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace AudioConverter.Tests.Faults;
+namespace AudioConverter.Tests.Fixtures;
 
 /// <summary>
 /// The built server (src/AudioConverter.Server/bin/{Configuration}/net10.0) as a real child process on a free
 /// loopback port, configured by environment variables, with its own data folder. Always killed on dispose,
-/// together with any ffmpeg it started that outlived it.
+/// together with any ffmpeg it started that outlived it. The fault tests and the scale-out test share it.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly List<string> lines = [];
+    private bool ownsDataDirectory;
 
-    private ServerProcess(Process process, string dataDirectory, int port)
+    private ServerProcess(string name, Process process, string dataDirectory, int port)
     {
+        Name = name;
         this.process = process;
         DataDirectory = dataDirectory;
         Port = port;
         BaseAddress = new Uri($"http://127.0.0.1:{port}");
     }
+
+    public string Name { get; }
 
     public string DataDirectory { get; }
 
@@ -52,6 +57,18 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The output so far, line by line.</summary>
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (output)
+            {
+                return [.. lines];
+            }
+        }
+    }
+
     public static string NewDataDirectory()
     {
         var directory = Path.Combine(Path.GetTempPath(), "ac-faults", Guid.NewGuid().ToString("N"));
@@ -61,6 +78,30 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts the server and waits until /health/live answers.</summary>
     public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null, int? port = null)
+    {
+        var server = Start("server", dataDirectory, settings, port);
+        try
+        {
+            await server.WaitUntilLiveAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    /// <summary>Starts the server in a role (api, worker or both) with a data folder of its own, without waiting for it.</summary>
+    public static ServerProcess Start(string name, string role, IDictionary<string, string> settings)
+    {
+        var server = Start(name, NewDataDirectory(), new Dictionary<string, string>(settings) { ["Role"] = role }, port: null);
+        server.ownsDataDirectory = true;
+        return server;
+    }
+
+    private static ServerProcess Start(string name, string dataDirectory, IDictionary<string, string>? settings, int? port)
     {
         var serverProject = Path.Combine(RepositoryRoot(), "src", "AudioConverter.Server");
         var dll = Path.Combine(serverProject, "bin", BuildConfiguration(), "net10.0", "AudioConverter.Server.dll");
@@ -91,6 +132,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Worker__SweepIntervalSeconds"] = "1",
             ["RateLimits__AuthPermitsPerMinute"] = "100000",
             ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -105,24 +147,17 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start };
-        var server = new ServerProcess(process, dataDirectory, chosenPort);
+        var server = new ServerProcess(name, process, dataDirectory, chosenPort);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        try
-        {
-            await server.WaitUntilLiveAsync(TimeSpan.FromSeconds(60));
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
-
         return server;
     }
+
+    /// <summary>Polls /health/ready until it answers 200: the backends this process needs answer too.</summary>
+    public Task WaitUntilReadyAsync(TimeSpan timeout) => WaitUntilAsync("/health/ready", timeout);
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
 
@@ -208,6 +243,10 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         process.Dispose();
+        if (ownsDataDirectory && Directory.Exists(DataDirectory))
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
     }
 
     public static int FreePort()
@@ -217,7 +256,9 @@ public sealed class ServerProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private async Task WaitUntilLiveAsync(TimeSpan timeout)
+    private Task WaitUntilLiveAsync(TimeSpan timeout) => WaitUntilAsync("/health/live", timeout);
+
+    private async Task WaitUntilAsync(string path, TimeSpan timeout)
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + timeout;
@@ -225,12 +266,12 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The server exited with {process.ExitCode} before it was live:\n{Output}");
+                throw new InvalidOperationException($"{Name} exited with {process.ExitCode} before {path} answered:\n{Output}");
             }
 
             try
             {
-                if ((await client.GetAsync("/health/live")).StatusCode == HttpStatusCode.OK)
+                if ((await client.GetAsync(path)).StatusCode == HttpStatusCode.OK)
                 {
                     return;
                 }
@@ -246,7 +287,7 @@ public sealed class ServerProcess : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"The server did not answer /health/live within {timeout}:\n{Output}");
+                throw new TimeoutException($"{Name} did not answer {path} with 200 within {timeout}:\n{Output}");
             }
 
             await Task.Delay(100);
@@ -263,10 +304,11 @@ public sealed class ServerProcess : IAsyncDisposable
         lock (output)
         {
             output.AppendLine(line);
+            lines.Add(line);
         }
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
