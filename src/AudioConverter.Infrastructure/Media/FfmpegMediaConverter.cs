@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace AudioConverter.Infrastructure.Media;
 
 /// <summary>
-/// ffprobe and ffmpeg as child processes: arguments as a list (no shell), only the file protocol,
+/// ffmpeg as a child process: arguments as a list (no shell), only the file protocol,
 /// only audio demuxers (no playlists), an explicit input format, a time limit and an output size cap.
 /// </summary>
 public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options, ILogger<FfmpegMediaConverter> logger) : IMediaConverter
@@ -26,36 +26,6 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
     private const int KilledBySigTerm = 128 + 15;
     private const string StoppedFromOutside = "The converter was stopped by the system before it finished.";
     private readonly MediaOptions settings = options.Value;
-
-    public async Task<MediaProbe> ProbeAsync(string inputPath, CancellationToken cancellationToken)
-    {
-        string[] arguments =
-        [
-            "-v", "error", "-hide_banner",
-            "-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers,
-            "-show_entries", "format=format_name,duration:stream=codec_type,codec_name,duration",
-            "-of", "json", "-i", "file:" + inputPath,
-        ];
-        var result = await RunAsync(settings.FfprobePath, arguments, TimeSpan.FromSeconds(settings.ProbeTimeoutSeconds), captureStdout: true, cancellationToken);
-        if (result.TimedOut)
-        {
-            throw new MediaException($"Reading the file took longer than {settings.ProbeTimeoutSeconds} seconds; it is not audio that can be decoded.", isInputFault: true);
-        }
-
-        if (result.ExitCode is KilledBySigKill or KilledBySigTerm)
-        {
-            LogToolFailed(logger, "ffprobe", result.ExitCode, result.Stderr);
-            throw new MediaException(StoppedFromOutside, isInputFault: false);
-        }
-
-        if (result.ExitCode != 0)
-        {
-            LogToolFailed(logger, "ffprobe", result.ExitCode, result.Stderr);
-            throw new MediaException(DescribeInputFailure(result.Stderr), isInputFault: true);
-        }
-
-        return ParseProbe(result.Stdout);
-    }
 
     public async Task<ConversionResult> ConvertAsync(string inputPath, string outputPath, AudioFormat target, CancellationToken cancellationToken)
     {
@@ -168,44 +138,6 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         }
     }
 
-    private static MediaProbe ParseProbe(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            var formatName = root.TryGetProperty("format", out var format) && format.TryGetProperty("format_name", out var name) ? name.GetString() ?? "" : "";
-            var duration = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("duration", out var d) ? ParseDouble(d.GetString()) : null;
-            string? codec = null;
-            if (root.TryGetProperty("streams", out var streams))
-            {
-                foreach (var stream in streams.EnumerateArray())
-                {
-                    if (stream.TryGetProperty("codec_type", out var type) && type.GetString() == "audio")
-                    {
-                        codec = stream.TryGetProperty("codec_name", out var c) ? c.GetString() ?? "unknown" : "unknown";
-                        duration ??= stream.TryGetProperty("duration", out var sd) ? ParseDouble(sd.GetString()) : null;
-                        break;
-                    }
-                }
-            }
-
-            if (formatName.Length == 0)
-            {
-                throw new MediaException("The file is not audio that can be decoded.", isInputFault: true);
-            }
-
-            return new MediaProbe(formatName, codec, duration, codec is not null);
-        }
-        catch (JsonException e)
-        {
-            throw new MediaException("The file is not audio that can be decoded.", isInputFault: true, e);
-        }
-    }
-
-    private static double? ParseDouble(string? text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
-
     private static string DescribeConversionFailure(string stderr) =>
         stderr.Contains("Error while decoding", StringComparison.OrdinalIgnoreCase) || stderr.Contains("Invalid data", StringComparison.OrdinalIgnoreCase)
             ? "The file is damaged: its audio could not be decoded."
@@ -219,13 +151,6 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         }
 
         return "The file is not audio that can be decoded.";
-    }
-
-    private static Task<ToolResult> RunAsync(string tool, IReadOnlyList<string> arguments, TimeSpan timeout, bool captureStdout, CancellationToken cancellationToken)
-    {
-        var stdout = new StringBuilder();
-        return RunAsync(tool, arguments, timeout, _ => null, captureStdout ? line => stdout.AppendLine(line) : _ => { }, cancellationToken)
-            .ContinueWith(t => t.Result with { Stdout = stdout.ToString() }, cancellationToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -308,11 +233,11 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         }
 
         await Task.WhenAll(stderrTask, stdoutTask);
-        return new ToolResult(timedOut || stopped.IsCancellationRequested ? -1 : process.ExitCode, "", stderr.ToString(), timedOut);
+        return new ToolResult(timedOut || stopped.IsCancellationRequested ? -1 : process.ExitCode, stderr.ToString(), timedOut);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Tool} exited with {ExitCode}: {Stderr}")]
     private static partial void LogToolFailed(ILogger logger, string tool, int exitCode, string stderr);
 
-    private sealed record ToolResult(int ExitCode, string Stdout, string Stderr, bool TimedOut);
+    private sealed record ToolResult(int ExitCode, string Stderr, bool TimedOut);
 }

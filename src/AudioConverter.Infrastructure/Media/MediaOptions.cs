@@ -9,15 +9,9 @@ public sealed class MediaOptions
     [Required]
     public string FfmpegPath { get; set; } = "ffmpeg";
 
-    [Required]
-    public string FfprobePath { get; set; } = "ffprobe";
-
     /// <summary>A conversion running longer than this is killed with its process tree.</summary>
     [Range(1, 86_400)]
     public int ConversionTimeoutSeconds { get; set; } = 600;
-
-    [Range(1, 3_600)]
-    public int ProbeTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Inputs longer than this are refused by the worker (a few kilobytes can decode to hours of silence).</summary>
     [Range(1, 86_400)]
