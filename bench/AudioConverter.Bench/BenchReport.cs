@@ -98,7 +98,7 @@ internal sealed class BenchReport
             Line(string.Create(CultureInfo.InvariantCulture,
                 $"worker: {burst.WorkerSeconds:0.00} s from the first upload to the last processed = {burst.WorkerFilesPerMinute:0.0} files/min (uploads took {burst.UploadPhaseSeconds:0.00} s; {burst.Failed} not processed)"));
             Line(string.Create(CultureInfo.InvariantCulture, $"ffmpeg alone, same arguments: {burst.FfmpegSeconds:0.00} s = {burst.FfmpegFilesPerMinute:0.0} files/min"));
-            Line(string.Create(CultureInfo.InvariantCulture, $"ffprobe + ffmpeg (the worker's two tools): {burst.ProbeAndFfmpegSeconds:0.00} s = {burst.ProbeAndFfmpegFilesPerMinute:0.0} files/min"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"ffprobe + ffmpeg (the worker's tools before it dropped the separate probe): {burst.ProbeAndFfmpegSeconds:0.00} s = {burst.ProbeAndFfmpegFilesPerMinute:0.0} files/min"));
             Line(string.Create(CultureInfo.InvariantCulture, $"ratio worker / ffmpeg alone = {burst.RatioToFfmpeg:0.000}; worker / (ffprobe + ffmpeg) = {burst.RatioToProbeAndFfmpeg:0.000}"));
             Line(AggregateRow.Header);
             Line(burst.Upload.ToString());
