@@ -219,33 +219,19 @@ public sealed partial class TaskProcessor(
             return await FailAsync(task, leaseOwner, $"{message} Gave up after {task.Attempts} attempts; convert it again later.");
         }
 
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var now = clock.GetUtcNow().UtcDateTime;
-            var notBefore = now.AddSeconds(options.RetryBaseDelaySeconds * Math.Pow(2, task.Attempts - 1));
-            await db.Tasks
-                .Where(t => t.Id == task.Id && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(t => t.Status, ConversionStatus.Uploaded)
-                    .SetProperty(t => t.NotBefore, notBefore)
-                    .SetProperty(t => t.PublishedAt, (DateTime?)null)
-                    .SetProperty(t => t.LeaseOwner, (string?)null)
-                    .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
-                    .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The database is down too: the lease expires and the sweeper reclaims the task.
-            LogReleaseFailed(logger, task.Id, e.Message);
-        }
-
+        var notBefore = clock.GetUtcNow().UtcDateTime.AddSeconds(options.RetryBaseDelaySeconds * Math.Pow(2, task.Attempts - 1));
+        await ReturnToQueueAsync(task, leaseOwner, notBefore, attemptsBack: 0);
         return Outcome.Done;
     }
 
-    /// <summary>Gives the task back untouched so another worker can take it at once.</summary>
-    private async Task ReleaseAsync(ConversionTask task, string leaseOwner)
+    /// <summary>Gives the task back untouched, its attempt not counted, so another worker can take it at once.</summary>
+    private Task ReleaseAsync(ConversionTask task, string leaseOwner) => ReturnToQueueAsync(task, leaseOwner, notBefore: null, attemptsBack: 1);
+
+    /// <summary>
+    /// Puts a task this worker holds back to uploaded and owed a message, so the sweeper publishes it (after
+    /// <paramref name="notBefore"/> for a retry). If the database is down too, the lease expires and the sweeper reclaims it.
+    /// </summary>
+    private async Task ReturnToQueueAsync(ConversionTask task, string leaseOwner, DateTime? notBefore, int attemptsBack)
     {
         try
         {
@@ -256,12 +242,16 @@ public sealed partial class TaskProcessor(
                 .Where(t => t.Id == task.Id && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(t => t.Status, ConversionStatus.Uploaded)
-                    .SetProperty(t => t.Attempts, t => t.Attempts - 1)
+                    .SetProperty(t => t.NotBefore, notBefore)
+                    .SetProperty(t => t.Attempts, t => t.Attempts - attemptsBack)
                     .SetProperty(t => t.PublishedAt, (DateTime?)null)
                     .SetProperty(t => t.LeaseOwner, (string?)null)
                     .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
                     .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
-            LogHandedBack(logger, task.Id);
+            if (attemptsBack > 0)
+            {
+                LogHandedBack(logger, task.Id);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
