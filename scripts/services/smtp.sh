@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# start|stop an SMTP sink (npm smtp-server) on 127.0.0.1:2525 that accepts every message and saves it under .services/smtp/mail.
+# start|stop an SMTP sink (npm smtp-server) on 127.0.0.1:2525 that accepts every message and saves it under .services/smtp/mail
+# (one .eml per message, its envelope recipients in a first X-Envelope-To header).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 port=2525
@@ -26,8 +27,12 @@ new SMTPServer({
   authOptional: true, disabledCommands: ["STARTTLS"], logger: false,
   onAuth(auth, session, callback) { callback(null, { user: auth.username }); },
   onData(stream, session, callback) {
+    // The envelope's recipients go first as a header (a Bcc never shows in the message itself); the file appears
+    // under its .eml name only once complete, so a reader never sees half a message.
     const file = path.join(folder, `${Date.now()}-${process.pid}-${++count}.eml`);
-    stream.pipe(fs.createWriteStream(file)).on("finish", () => callback());
+    const out = fs.createWriteStream(file + ".part");
+    out.write(`X-Envelope-To: ${session.envelope.rcptTo.map((r) => r.address).join(", ")}\r\n`);
+    stream.pipe(out).on("finish", () => fs.rename(file + ".part", file, (error) => callback(error)));
   },
 }).listen(Number(port), "127.0.0.1");
 JS

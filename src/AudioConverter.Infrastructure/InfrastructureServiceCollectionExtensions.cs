@@ -3,6 +3,7 @@ using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Media;
+using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Infrastructure.Queue;
 using AudioConverter.Infrastructure.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -75,6 +76,11 @@ public static class InfrastructureServiceCollectionExtensions
         }
 
         services.AddSingleton<IMediaConverter, FfmpegMediaConverter>();
+
+        // Checked in every role so a wrong key stops any process, though only workers send.
+        var notifications = Section<NotificationOptions>(configuration, NotificationOptions.Section, o => o.Errors());
+        services.AddSingleton(notifications);
+        services.AddSingleton(new SmtpMailSender(notifications));
         return services;
     }
 

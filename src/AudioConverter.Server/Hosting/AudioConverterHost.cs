@@ -1,7 +1,9 @@
 using AudioConverter.Infrastructure;
 using AudioConverter.Infrastructure.Data;
+using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Files;
+using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Server.Worker;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -47,6 +49,12 @@ public static class AudioConverterHost
 
         if (hosting.RunsWorker)
         {
+            services.AddSingleton<NotificationQueue>();
+            if (builder.Configuration.GetSection(NotificationOptions.Section).Get<NotificationOptions>() is { Enabled: true })
+            {
+                services.AddHostedService<NotificationService>();
+            }
+
             services.AddSingleton<TaskProcessor>();
             services.AddSingleton<LeftoverCleaner>();
             services.AddHostedService<ConversionWorker>();

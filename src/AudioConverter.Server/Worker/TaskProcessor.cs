@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using AudioConverter.Core.Media;
+using AudioConverter.Core.Notifications;
 using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Storage;
+using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +20,7 @@ public sealed partial class TaskProcessor(
     IServiceScopeFactory scopes,
     IBlobStore blobs,
     IMediaConverter media,
+    NotificationQueue notifications,
     IOptions<WorkerOptions> workerOptions,
     TimeProvider clock,
     ILogger<TaskProcessor> logger)
@@ -116,6 +119,12 @@ public sealed partial class TaskProcessor(
 
             var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
             LogProcessed(logger, task.Id, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            if (finished)
+            {
+                // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
+                notifications.Enqueue(TaskNotification.Success(task, outputBytes, outputDuration));
+            }
+
             return Outcome.Done;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -200,7 +209,7 @@ public sealed partial class TaskProcessor(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var now = clock.GetUtcNow().UtcDateTime;
-        await db.Tasks
+        var updated = await db.Tasks
             .Where(t => t.Id == task.Id && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.Status, ConversionStatus.Failed)
@@ -209,6 +218,13 @@ public sealed partial class TaskProcessor(
                 .SetProperty(t => t.LeaseOwner, (string?)null)
                 .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
+
+        // A lost lease means another worker owns the outcome, and its e-mail.
+        if (updated == 1)
+        {
+            notifications.Enqueue(TaskNotification.Failure(task, message));
+        }
+
         return Outcome.Done;
     }
 

@@ -14,6 +14,7 @@ public sealed class ConfigurationTests
     [InlineData("Worker__LeaseSeconds", "0", "LeaseSeconds")]
     [InlineData("Auth__SigningKey", "too short", "Auth:SigningKey")]
     [InlineData("Role", "janitor", "--role")]
+    [InlineData("Notifications__SmtpHost", "127.0.0.1", "Notifications:From is required")]
     public async Task AWrongSettingStopsTheProgramWithOneLineNamingIt(string key, string value, string named)
     {
         var (exitCode, stderr) = await RunToExitAsync(new Dictionary<string, string> { [key] = value });
