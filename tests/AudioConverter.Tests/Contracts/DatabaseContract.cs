@@ -158,6 +158,9 @@ public abstract class DatabaseContract : IAsyncLifetime
             .AddSingleton(TimeProvider.System)
             .AddAudioConverterInfrastructure(configuration);
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section));
+
+        // The worker's own dependency; with no SMTP host configured it sends nothing.
+        services.AddSingleton<AudioConverter.Server.Notifications.NotificationQueue>();
         var built = services.BuildServiceProvider();
         disposables.Add(built);
         return built;
