@@ -5,6 +5,9 @@ try
 {
     var hosting = builder.AddAudioConverter();
     var app = builder.Build();
+
+    // Settings are checked before anything starts, so a wrong one is reported once, here, not in the host's own log.
+    app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
     await app.InitializeDatabaseAsync(hosting);
     app.UseAudioConverter(hosting);
     await app.RunAsync();

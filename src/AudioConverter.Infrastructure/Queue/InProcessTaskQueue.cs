@@ -22,7 +22,7 @@ public sealed class InProcessTaskQueue : ITaskQueue
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
-    /// <summary>Messages waiting, for tests and diagnostics.</summary>
+    /// <summary>Messages waiting; the contract tests read it to see what the sweeper published.</summary>
     public int Count => channel.Reader.Count;
 
     private sealed class Delivery(InProcessTaskQueue queue, long taskId, int count) : IQueueDelivery

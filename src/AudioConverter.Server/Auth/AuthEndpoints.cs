@@ -30,9 +30,7 @@ public static class AuthEndpoints
         var client = AuthAttemptLimiter.ClientKey(context);
         if (limiter.RetryAfter(client) is { } wait)
         {
-            var seconds = (int)Math.Ceiling(wait.TotalSeconds);
-            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Problems.TooManyRequests($"Too many failed logins or signups from this address; try again in {seconds} seconds.");
+            return Problems.TooManyRequests(context.Response, $"Too many failed logins or signups from this address; try again in {Math.Ceiling(wait.TotalSeconds)} seconds.", wait);
         }
 
         var result = await next(invocation);

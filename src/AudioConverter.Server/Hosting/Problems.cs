@@ -30,7 +30,14 @@ public static class Problems
     public static ProblemHttpResult TooLarge(long limit) =>
         TypedResults.Problem($"The file is larger than the limit of {limit:N0} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large.", type: TooLargeType);
 
-    public static ProblemHttpResult TooManyRequests(string detail) =>
+    /// <summary>429 with a Retry-After header saying when trying again makes sense.</summary>
+    public static ProblemHttpResult TooManyRequests(HttpResponse response, string detail, TimeSpan retryAfter)
+    {
+        response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TooManyRequests(detail);
+    }
+
+    private static ProblemHttpResult TooManyRequests(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests.", type: TooManyRequestsType);
 
     public static ProblemHttpResult Unauthorized(string detail) =>

@@ -53,11 +53,9 @@ public sealed partial class UnavailableExceptionHandler(IProblemDetailsService p
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is DbException or TimeoutException or System.Net.Sockets.SocketException or HttpRequestException or IOException
-                || e.GetType().Name.Contains("Unreachable", StringComparison.Ordinal)
-                || e.GetType().Name.Contains("BrokerUnreachable", StringComparison.Ordinal)
-                || e.GetType().Name.Contains("AlreadyClosed", StringComparison.Ordinal)
-                || e.GetType().Namespace?.StartsWith("Amazon", StringComparison.Ordinal) == true
-                || e.GetType().Name == "RetryLimitExceededException")
+                or Infrastructure.BackendUnreachableException or Infrastructure.Queue.PubSubUnavailableException
+                or RabbitMQ.Client.Exceptions.BrokerUnreachableException or RabbitMQ.Client.Exceptions.AlreadyClosedException
+                or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException)
             {
                 return true;
             }

@@ -53,9 +53,9 @@ public static class UploadHandler
         }
 
         var userId = TokenService.UserId(context.User);
-        if (await UploadQuota.CheckAsync(db, userId, 0, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
+        if (await UploadQuota.CheckAsync(db, userId, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
         {
-            return TooMany(context, overQuota);
+            return Problems.TooManyRequests(context.Response, overQuota.Detail, overQuota.RetryAfter);
         }
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 8 * 1024 };
@@ -148,9 +148,9 @@ public static class UploadHandler
         }
 
         // Checked again with the real size: the body's length was not known before it was read.
-        if (await UploadQuota.CheckAsync(db, userId, inputBytes, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
+        if (await UploadQuota.CheckBytesAsync(db, userId, inputBytes, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
         {
-            return await RefuseAsync(blobs, storedKey, TooMany(context, overBytes));
+            return await RefuseAsync(blobs, storedKey, Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter));
         }
 
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(displayName) ? clientFileName : displayName, DisplayName.Extension(storedKey!));
@@ -181,12 +181,6 @@ public static class UploadHandler
 
         await TaskEndpoints.PublishAsync(db, queue, task.Id, logger, cancellationToken);
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
-    }
-
-    private static ProblemHttpResult TooMany(HttpContext context, UploadQuota.Refusal refusal)
-    {
-        context.Response.Headers.RetryAfter = ((long)Math.Ceiling(refusal.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problems.TooManyRequests(refusal.Detail);
     }
 
     private static async Task<(string? Key, long Length, string? Refusal)> StoreAsync(Stream body, IBlobStore blobs, string extension, long maxBytes, CancellationToken cancellationToken)

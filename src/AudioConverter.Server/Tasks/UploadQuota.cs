@@ -16,8 +16,8 @@ public static class UploadQuota
     /// <summary>Why an upload is refused and when trying again makes sense.</summary>
     public sealed record Refusal(string Detail, TimeSpan RetryAfter);
 
-    /// <summary>Returns null when the user may upload <paramref name="incomingBytes"/> more bytes now.</summary>
-    public static async Task<Refusal?> CheckAsync(AppDbContext db, long userId, long incomingBytes, UploadOptions limits, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Before the body is read: null when the user may start another upload now.</summary>
+    public static async Task<Refusal?> CheckAsync(AppDbContext db, long userId, UploadOptions limits, DateTime now, CancellationToken cancellationToken)
     {
         var active = await db.Tasks.CountAsync(t => t.UserId == userId && (t.Status == ConversionStatus.Uploaded || t.Status == ConversionStatus.Processing), cancellationToken);
         if (active >= limits.MaxActiveTasksPerUser)
@@ -27,6 +27,12 @@ public static class UploadQuota
                 ActiveTasksRetryAfter);
         }
 
+        return await CheckBytesAsync(db, userId, 0, limits, now, cancellationToken);
+    }
+
+    /// <summary>Null when the user may upload <paramref name="incomingBytes"/> more bytes within the hour.</summary>
+    public static async Task<Refusal?> CheckBytesAsync(AppDbContext db, long userId, long incomingBytes, UploadOptions limits, DateTime now, CancellationToken cancellationToken)
+    {
         var since = now.AddHours(-1);
         var recent = db.Tasks.AsNoTracking().Where(t => t.UserId == userId && t.CreatedAt > since);
         var used = await recent.SumAsync(t => t.InputBytes, cancellationToken);

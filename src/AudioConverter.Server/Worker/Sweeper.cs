@@ -10,7 +10,7 @@ namespace AudioConverter.Server.Worker;
 /// Makes sure no accepted task is lost: at start-up and then periodically it reclaims tasks whose lease
 /// expired (their worker died) and publishes tasks that are owed a message (a lost publish, a retry, a restart).
 /// </summary>
-public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, TimeProvider clock, ILogger<Sweeper> logger, LeftoverCleaner? leftovers = null)
+public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, LeftoverCleaner leftovers, TimeProvider clock, ILogger<Sweeper> logger)
     : BackgroundService
 {
     private const int BatchSize = 500;
@@ -25,11 +25,8 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
             {
                 await SweepAsync(everything, stoppingToken);
                 everything = false;
-                if (leftovers is not null)
-                {
-                    await leftovers.CleanTempFolderAsync(stoppingToken);
-                    await leftovers.CleanBlobsAsync(stoppingToken);
-                }
+                await leftovers.CleanTempFolderAsync(stoppingToken);
+                await leftovers.CleanBlobsAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

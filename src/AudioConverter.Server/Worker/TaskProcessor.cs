@@ -118,7 +118,7 @@ public sealed partial class TaskProcessor(
             var outputBytes = await StoreOutputAsync(outputKey, outputPath, stopping);
 
             var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
-            LogProcessed(logger, task.Id, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
             if (finished)
             {
                 // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
@@ -341,8 +341,8 @@ public sealed partial class TaskProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Claimed task {TaskId} version {Version} (attempt {Attempt})")]
     private static partial void LogClaimed(ILogger logger, long taskId, int version, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format}: {OutputBytes} bytes in {ElapsedMs} ms (row updated: {Finished})")]
-    private static partial void LogProcessed(ILogger logger, long taskId, string format, long outputBytes, double elapsedMs, bool finished);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format} from {InputFormat} ({InputCodec}): {OutputBytes} bytes in {ElapsedMs} ms (row updated: {Finished})")]
+    private static partial void LogProcessed(ILogger logger, long taskId, string inputFormat, string? inputCodec, string format, long outputBytes, double elapsedMs, bool finished);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, long taskId, string reason);

@@ -124,7 +124,7 @@ public abstract class DatabaseContract : IAsyncLifetime
         var expired = await AddTaskAsync(services, userId, "originals/expired.mp3", ConversionStatus.Processing, "dead-worker", now.AddMinutes(-1));
         var live = await AddTaskAsync(services, userId, "originals/live.mp3", ConversionStatus.Processing, "live-worker", now.AddMinutes(10));
         var queue = new InProcessTaskQueue();
-        var sweeper = new Sweeper(services.GetRequiredService<IServiceScopeFactory>(), queue, services.GetRequiredService<IOptions<WorkerOptions>>(), TimeProvider.System, NullLogger<Sweeper>.Instance);
+        var sweeper = ActivatorUtilities.CreateInstance<Sweeper>(services, queue);
 
         Assert.Equal(1, await sweeper.SweepAsync(republishAll: false, default));
 
@@ -161,6 +161,7 @@ public abstract class DatabaseContract : IAsyncLifetime
 
         // The worker's own dependency; with no SMTP host configured it sends nothing.
         services.AddSingleton<AudioConverter.Server.Notifications.NotificationQueue>();
+        services.AddSingleton<LeftoverCleaner>();
         var built = services.BuildServiceProvider();
         disposables.Add(built);
         return built;

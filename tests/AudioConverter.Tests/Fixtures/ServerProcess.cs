@@ -110,7 +110,9 @@ public sealed class ServerProcess : IAsyncDisposable
             throw new FileNotFoundException($"Build the server first (dotnet build -c {BuildConfiguration()}): {dll} is missing.", dll);
         }
 
-        var chosenPort = port ?? FreePort();
+        // A PORT setting stands in for Urls, as App Engine and Cloud Run set it.
+        var portSetting = settings is not null && settings.TryGetValue("PORT", out var portText) ? int.Parse(portText, System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
+        var chosenPort = port ?? portSetting ?? FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             // The project folder is the content root: appsettings.json and wwwroot are found there.
@@ -139,6 +141,11 @@ public sealed class ServerProcess : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
+        if (portSetting is not null)
+        {
+            environment.Remove("Urls");
+        }
+
         start.Environment.Remove("PORT");
         start.Environment.Remove("ASPNETCORE_URLS");
         foreach (var (key, value) in environment)
@@ -154,6 +161,21 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
+    }
+
+    /// <summary>Waits for the process to exit by itself and for its output to be read to the end; false on timeout.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Polls /health/ready until it answers 200: the backends this process needs answer too.</summary>

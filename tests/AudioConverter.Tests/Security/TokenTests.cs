@@ -80,6 +80,16 @@ public sealed class TokenTests : IClassFixture<TokenTests.Server>
             var problem = await response.ProblemAsync();
             Assert.Equal(401, problem.GetProperty("status").GetInt32());
             Assert.Equal("/problems/unauthorized", problem.GetProperty("type").GetString());
+
+            // The detail tells the person what to do: log in (again), or send the header in the right form.
+            var detail = problem.GetProperty("detail").GetString();
+            Assert.Contains(kind switch
+            {
+                "none" => "log in to get a token",
+                "expired" => "has expired",
+                "basic" or "empty bearer" => "Bearer",
+                _ => "log in again",
+            }, detail, StringComparison.Ordinal);
         }
     }
 
