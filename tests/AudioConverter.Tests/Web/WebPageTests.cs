@@ -311,7 +311,12 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
         await Expect(page.GetByRole(AriaRole.Dialog)).ToBeHiddenAsync();
         await Expect(delete).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
+
+        // Wait for the dialog to take focus (Cancel first) before moving on: a key pressed earlier lands on the page.
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Tab");
+        await Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true })).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
         await Expect(session.TaskRow("sample-3.wav")).ToHaveCountAsync(0);
         session.AssertNoScriptErrors();
