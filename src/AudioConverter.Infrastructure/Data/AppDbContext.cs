@@ -9,6 +9,7 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<User> Users => Set<User>();
     public DbSet<ConversionTask> Tasks => Set<ConversionTask>();
+    public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -40,6 +41,15 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             task.HasIndex(t => t.InputKey).IsUnique();
             task.HasIndex(t => t.OutputKey);
             task.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        // No foreign key to tasks: a task.deleted event outlives its task.
+        modelBuilder.Entity<TaskEvent>(taskEvent =>
+        {
+            taskEvent.ToTable("task_events");
+            taskEvent.Property(e => e.Type).HasMaxLength(32);
+            taskEvent.HasIndex(e => new { e.UserId, e.Id });
+            taskEvent.HasIndex(e => e.CreatedAt);
         });
     }
 
