@@ -73,6 +73,7 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
             if (reclaimed == 1)
             {
                 LogReclaimed(logger, task.Id, giveUp);
+                Telemetry.AudioConverterMetrics.LeasesReclaimed.Add(1);
             }
         }
 

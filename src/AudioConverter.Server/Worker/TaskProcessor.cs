@@ -30,6 +30,7 @@ public sealed partial class TaskProcessor(
     /// <summary>Processes one delivery. <paramref name="stopping"/> asks to hand the task back instead of finishing it.</summary>
     public async Task ProcessAsync(IQueueDelivery delivery, CancellationToken stopping)
     {
+        using var activity = Telemetry.AudioConverterTracing.StartProcessing(delivery);
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = delivery.TaskId });
         var leaseOwner = Guid.NewGuid().ToString("N");
         ConversionTask? task;
@@ -119,6 +120,7 @@ public sealed partial class TaskProcessor(
 
             var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
             LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", Stopwatch.GetElapsedTime(started), outputDuration);
             if (finished)
             {
                 // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
@@ -220,6 +222,7 @@ public sealed partial class TaskProcessor(
                 .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
 
         // A lost lease means another worker owns the outcome, and its e-mail.
+        Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, updated == 1 ? "failed" : "lost-lease", now - (task.StartedAt ?? now), null);
         if (updated == 1)
         {
             notifications.Enqueue(TaskNotification.Failure(task, message));
@@ -235,6 +238,7 @@ public sealed partial class TaskProcessor(
             return await FailAsync(task, leaseOwner, $"{message} Gave up after {task.Attempts} attempts; convert it again later.");
         }
 
+        Telemetry.AudioConverterMetrics.Retries.Add(1);
         var notBefore = clock.GetUtcNow().UtcDateTime.AddSeconds(options.RetryBaseDelaySeconds * Math.Pow(2, task.Attempts - 1));
         await ReturnToQueueAsync(task, leaseOwner, notBefore, attemptsBack: 0);
         return Outcome.Done;
