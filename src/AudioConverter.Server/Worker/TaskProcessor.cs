@@ -31,7 +31,7 @@ public sealed partial class TaskProcessor(
     public async Task ProcessAsync(IQueueDelivery delivery, CancellationToken stopping)
     {
         using var activity = Telemetry.AudioConverterTracing.StartProcessing(delivery);
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = delivery.TaskId });
+        using var scope = logger.BeginScope("Task {TaskId}", delivery.TaskId);
         var leaseOwner = Guid.NewGuid().ToString("N");
         ConversionTask? task;
         try
