@@ -4,6 +4,11 @@ using System.Runtime.InteropServices;
 using AudioConverter.Bench;
 
 // Capacity benchmark: drives the AudioConverter API over HTTP only, writes report.txt, report.json and PNG charts.
+if (args.FirstOrDefault() == "scaleout")
+{
+    return await ScaleOutScenario.RunAsync(args[1..]);
+}
+
 BenchOptions options;
 try
 {

@@ -5,6 +5,7 @@ using AudioConverter.Server.Auth;
 using AudioConverter.Server.Files;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
+using AudioConverter.Server.Telemetry;
 using AudioConverter.Server.Worker;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -41,6 +42,7 @@ public static class AudioConverterHost
         services.AddSingleton(hosting);
         services.AddSingleton(TimeProvider.System);
         services.AddAudioConverterInfrastructure(builder.Configuration);
+        builder.AddAudioConverterTelemetry(hosting);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Describe);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("backends", tags: ["ready"]);
@@ -127,6 +129,7 @@ public static class AudioConverterHost
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
         });
 
+        app.MapAudioConverterTelemetry();
         if (hosting.RunsApi)
         {
             app.MapOpenApi();

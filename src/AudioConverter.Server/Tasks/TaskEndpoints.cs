@@ -22,6 +22,7 @@ public static class TaskEndpoints
         var group = routes.MapGroup("/api/tasks").WithTags("Tasks").RequireAuthorization();
         group.MapGet("/", ListAsync).WithSummary("The caller's tasks");
         group.MapPost("/", UploadHandler.HandleAsync)
+            .AddEndpointFilter<Admission.AdmissionFilter>()
             .Accepts<IFormFile>("multipart/form-data")
             .DisableAntiforgery()
             .WithSummary("Upload an audio file and ask for another format (multipart: fileName, newFormat)");

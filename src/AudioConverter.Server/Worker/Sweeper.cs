@@ -74,6 +74,7 @@ public sealed partial class Sweeper(
             if (outcome != ReclaimOutcome.None)
             {
                 LogReclaimed(logger, task.Id, outcome == ReclaimOutcome.GaveUp);
+                Telemetry.AudioConverterMetrics.LeasesReclaimed.Add(1);
             }
         }
 

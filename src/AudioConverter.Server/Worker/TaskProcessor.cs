@@ -33,7 +33,8 @@ public sealed partial class TaskProcessor(
     /// <summary>Processes one delivery. <paramref name="stopping"/> asks to hand the task back instead of finishing it.</summary>
     public async Task ProcessAsync(IQueueDelivery delivery, CancellationToken stopping)
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = delivery.TaskId });
+        using var activity = Telemetry.AudioConverterTracing.StartProcessing(delivery);
+        using var scope = logger.BeginScope("Task {TaskId}", delivery.TaskId);
         var leaseOwner = Guid.NewGuid().ToString("N");
         ClaimResult claim;
         try
@@ -151,6 +152,7 @@ public sealed partial class TaskProcessor(
 
             var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, CancellationToken.None));
             LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", Stopwatch.GetElapsedTime(started), outputDuration);
             if (!finished)
             {
                 // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
@@ -240,7 +242,10 @@ public sealed partial class TaskProcessor(
         LogFailed(logger, task.Id, message);
 
         // A lost fence means another worker owns the outcome, and its e-mail.
-        if (await WithTransitionsAsync(t => t.FailAsync(task.Id, task.Fence, message, CancellationToken.None)))
+        var failed = await WithTransitionsAsync(t => t.FailAsync(task.Id, task.Fence, message, CancellationToken.None));
+        var now = clock.GetUtcNow().UtcDateTime;
+        Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, failed ? "failed" : "lost-lease", now - (task.StartedAt ?? now), null);
+        if (failed)
         {
             notifications.Enqueue(TaskNotification.Failure(task, message));
         }
@@ -257,6 +262,7 @@ public sealed partial class TaskProcessor(
             return await FailAsync(task, $"{message} Gave up after {task.Attempts} attempts; convert it again later.");
         }
 
+        Telemetry.AudioConverterMetrics.Retries.Add(1);
         await WithTransitionsAsync(t => t.RetryAsync(task.Id, task.Fence, decision.RetryAt!.Value, CancellationToken.None));
         return Outcome.Done;
     }
