@@ -49,6 +49,11 @@ public static class AudioConverterHost
 
         if (hosting.RunsWorker)
         {
+            if (QueueTimeouts.Problem(builder.Configuration) is { } timeouts)
+            {
+                throw new StartupConfigurationException(timeouts);
+            }
+
             services.AddSingleton<NotificationQueue>();
             if (builder.Configuration.GetSection(NotificationOptions.Section).Get<NotificationOptions>() is { Enabled: true })
             {

@@ -24,6 +24,7 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
             try
             {
                 await SweepAsync(everything, stoppingToken);
+                await ((queue as IDeadLetterQueue)?.DrainDeadLettersAsync(BatchSize, stoppingToken) ?? Task.FromResult<IReadOnlyList<long>>([]));
                 everything = false;
                 await leftovers.CleanTempFolderAsync(stoppingToken);
                 await leftovers.CleanBlobsAsync(stoppingToken);

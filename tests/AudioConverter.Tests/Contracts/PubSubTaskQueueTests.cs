@@ -8,8 +8,8 @@ public sealed class PubSubTaskQueueTests : TaskQueueContract
 {
     private readonly PubSubOptions options = ExternalServices.PubSub(ExternalServices.UniqueName("ac"));
 
-    // Pub/Sub reports delivery attempts only on subscriptions with a dead-letter policy.
-    protected override bool CountsDeliveries => false;
+    // AckDeadlineSeconds is 10 in the tests.
+    protected override TimeSpan RedeliveryDeadline => TimeSpan.FromSeconds(10);
 
     protected override async Task<ITaskQueue> ConnectAsync()
     {
