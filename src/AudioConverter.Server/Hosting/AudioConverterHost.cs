@@ -44,6 +44,7 @@ public static class AudioConverterHost
         services.AddOpenApi(OpenApiDocument.Configure);
         services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AuthAttemptLimiter>();
+        services.AddSingleton(provider => new PasswordHashGate(provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<RequestLimitsOptions>().Bind(builder.Configuration.GetSection(RequestLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.WebHost.ConfigureKestrel(kestrel => ApplyLimits(kestrel.Limits, builder.Configuration.GetSection(RequestLimitsOptions.Section).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions()));
 

@@ -133,6 +133,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Worker__TempPath"] = Path.Combine(dataDirectory, "tmp"),
             ["Worker__SweepIntervalSeconds"] = "1",
             ["RateLimits__AuthPermitsPerMinute"] = "100000",
+            ["RateLimits__LoginsPerMinute"] = "100000",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
