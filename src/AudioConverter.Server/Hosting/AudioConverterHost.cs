@@ -24,11 +24,8 @@ public static class AudioConverterHost
             throw new StartupConfigurationException($"Role '{hosting.Role}' is not valid; use --role api, --role worker or --role both.");
         }
 
-        // App Engine and Cloud Run say which port to listen on through PORT.
-        if (builder.Configuration["PORT"] is { Length: > 0 } port && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
-        {
-            builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
-        }
+        ChooseAddresses(builder);
+        StartupPaths.Resolve(builder.Configuration, builder.Environment.ContentRootPath);
 
         var services = builder.Services;
         services.AddSingleton(hosting);
@@ -63,12 +60,33 @@ public static class AudioConverterHost
 
             services.AddSingleton<TaskProcessor>();
             services.AddSingleton<LeftoverCleaner>();
-            services.AddHostedService<ConversionWorker>();
-            services.AddHostedService<Sweeper>();
+            services.AddSingleton<ConversionWorker>();
+            services.AddSingleton<Sweeper>();
+            services.AddHostedService<StartsAfterTheServer<ConversionWorker>>();
+            services.AddHostedService<StartsAfterTheServer<Sweeper>>();
         }
 
         return hosting;
     }
+
+    /// <summary>
+    /// Where to listen. The standard settings win: --urls, Urls or ASPNETCORE_URLS, then ASPNETCORE_HTTP_PORTS /
+    /// HTTP_PORTS (and the HTTPS ones); then PORT, as App Engine and Cloud Run set it (all interfaces); then the default,
+    /// http://127.0.0.1:8080. The default is applied here rather than in appsettings.json, where it would hide the standard settings.
+    /// </summary>
+    private static void ChooseAddresses(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var standard = new[] { "urls", "http_ports", "https_ports" }.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+        if (standard)
+        {
+            return;
+        }
+
+        builder.WebHost.UseUrls(configuration["PORT"] is { Length: > 0 } port ? $"http://0.0.0.0:{port}" : DefaultUrl);
+    }
+
+    public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <summary>Bounds what one connection may cost: header size and count, slow headers (slowloris), slow bodies.</summary>
     private static void ApplyLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, RequestLimitsOptions options)
