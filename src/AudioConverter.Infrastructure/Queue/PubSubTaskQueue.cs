@@ -24,7 +24,6 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
     private readonly bool emulator;
     private ITokenAccess? credential;
     private bool wantsToConsume;
-    private volatile bool pullFailing;
 
     public PubSubTaskQueue(HttpClient http, PubSubOptions options, ILogger<PubSubTaskQueue> logger)
     {
@@ -66,7 +65,6 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
             {
                 // returnImmediately=false lets the server hold the pull until a message arrives (or its own timeout).
                 var messages = await PullAsync(SubscriptionPath, 1, false, cancellationToken);
-                pullFailing = false;
                 delay = TimeSpan.FromMilliseconds(250);
                 if (messages.Length > 0)
                 {
@@ -90,8 +88,7 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
             }
             catch (Exception e) when (e is HttpRequestException or IOException or PubSubUnavailableException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {
-                // Whatever the failure, the loop goes on: readiness is red until a pull succeeds again.
-                pullFailing = true;
+                // Whatever the failure, the loop goes on.
                 LogPullFailed(logger, e.Message, delay.TotalSeconds);
                 if (e is PubSubUnavailableException { NotFound: true } && options.CreateResources)
                 {
@@ -170,12 +167,7 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
     {
         try
         {
-            // A worker also needs its subscription, and its pulls to work.
-            if (wantsToConsume && pullFailing)
-            {
-                return false;
-            }
-
+            // A worker needs its subscription, not just the topic.
             using var response = await SendAsync(HttpMethod.Get, wantsToConsume ? SubscriptionPath : TopicPath, null, TimeSpan.FromSeconds(5), cancellationToken);
             return response.IsSuccessStatusCode;
         }
@@ -216,6 +208,11 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
     {
         using var subscription = await SendAsync(HttpMethod.Delete, SubscriptionPath, null, TimeSpan.FromSeconds(10), cancellationToken);
         using var topic = await SendAsync(HttpMethod.Delete, TopicPath, null, TimeSpan.FromSeconds(10), cancellationToken);
+        if (options.DeadLetterTopic.Length > 0)
+        {
+            using var drain = await SendAsync(HttpMethod.Delete, DeadLetterSubscriptionPath, null, TimeSpan.FromSeconds(10), cancellationToken);
+            using var dead = await SendAsync(HttpMethod.Delete, DeadLetterTopicPath, null, TimeSpan.FromSeconds(10), cancellationToken);
+        }
     }
 
     private async Task CreateAsync(string path, object body, CancellationToken cancellationToken)
