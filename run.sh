@@ -7,4 +7,4 @@ scripts/install-packages.sh ffmpeg
 dotnet publish src/AudioConverter.Server -c Release -o artifacts/server --nologo -v quiet
 mkdir -p data
 echo "AudioConverter: http://127.0.0.1:${PORT:-8080} (data in $PWD/data; API docs at /docs)"
-exec dotnet artifacts/server/AudioConverter.Server.dll --contentRoot "$PWD/artifacts/server" "$@"
+exec dotnet artifacts/server/AudioConverter.Server.dll --contentRoot "$PWD/artifacts/server" --DataRoot "$PWD" "$@"

@@ -1,6 +1,6 @@
 using AudioConverter.Server.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = StartupPaths.ContentRoot(args) });
 try
 {
     var hosting = builder.AddAudioConverter();
@@ -8,6 +8,7 @@ try
 
     // Settings are checked before anything starts, so a wrong one is reported once, here, not in the host's own log.
     app.Services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+    ListenAddresses.EnsureFree(app.Configuration);
     await app.InitializeDatabaseAsync(hosting);
     app.UseAudioConverter(hosting);
     await app.RunAsync();
@@ -15,7 +16,7 @@ try
 }
 catch (Exception e) when (StartupErrors.Describe(e) is { } message)
 {
-    // A wrong setting gets one line that names it, not a stack trace.
+    // A wrong setting, an unreachable backend or a taken port gets one line that names it, not a stack trace.
     await Console.Error.WriteLineAsync($"AudioConverter cannot start: {message}");
     return 2;
 }

@@ -63,6 +63,11 @@ public sealed class NotificationOptions
                 : $"Notifications:From '{From}' is not an e-mail address such as AudioConverter <noreply@example.com>.";
         }
 
+        if (Username.Length > 0 && TlsMode == StartTlsMode.None)
+        {
+            yield return "Notifications:UseStartTls None would send the SMTP password in plain text; use Auto or Required with Notifications:Username.";
+        }
+
         if (Password.Length > 0 && Username.Length == 0)
         {
             yield return "Notifications:Username is required when Notifications:Password is set.";

@@ -23,6 +23,15 @@ public sealed class SmtpMailSender(NotificationOptions options)
         await client.ConnectAsync(options.SmtpHost, options.SmtpPort, Security(), cancellationToken);
         if (options.Username.Length > 0)
         {
+            // Auto falls back to plain text when the server offers no STARTTLS, which is also what a man in the middle
+            // who strips it makes happen: credentials are only ever sent over TLS.
+            if (!client.IsSecure)
+            {
+                await client.DisconnectAsync(quit: true, cancellationToken);
+                throw new System.Security.Authentication.AuthenticationException(
+                    $"{options.SmtpHost}:{options.SmtpPort} offered no TLS, so the SMTP password was not sent; use port 465 or a server that offers STARTTLS (Notifications:UseStartTls Required fails at once).");
+            }
+
             await client.AuthenticateAsync(options.Username, options.Password, cancellationToken);
         }
 

@@ -33,8 +33,9 @@ public sealed class InProcessTaskQueue : ITaskQueue
 
         public Task AckAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+        // A hand-back is not a failed delivery: the count stays, as on the brokers.
         public Task NackAsync(bool requeue, CancellationToken cancellationToken) =>
-            requeue ? queue.channel.Writer.WriteAsync((taskId, count + 1, traceParent), cancellationToken).AsTask() : Task.CompletedTask;
+            requeue ? queue.channel.Writer.WriteAsync((taskId, count, traceParent), cancellationToken).AsTask() : Task.CompletedTask;
 
         public Task KeepAliveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -25,6 +25,11 @@ public sealed class PubSubOptions
     /// <summary>Optional topic that receives messages a worker gives up on (nack without requeue).</summary>
     public string DeadLetterTopic { get; set; } = "";
 
+    /// <summary>The subscription on DeadLetterTopic that the sweeper drains (the rows are the truth); empty means DeadLetterTopic + "-drain".</summary>
+    public string DeadLetterSubscription { get; set; } = "";
+
+    public string EffectiveDeadLetterSubscription => DeadLetterSubscription.Length > 0 ? DeadLetterSubscription : DeadLetterTopic + "-drain";
+
     public IEnumerable<string> Errors()
     {
         if (string.IsNullOrWhiteSpace(ProjectId))

@@ -14,7 +14,7 @@ namespace AudioConverter.Infrastructure.Queue;
 /// message; a running conversion extends its ack deadline; a pull that fails is retried with backoff, so a worker
 /// rides out the service or the emulator going away for a while.
 /// </summary>
-public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDisposable
+public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBackendSetup, IDisposable
 {
     private const string Scope = "https://www.googleapis.com/auth/pubsub";
     private readonly HttpClient http;
@@ -23,6 +23,7 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
     private readonly SemaphoreSlim credentialGate = new(1, 1);
     private readonly bool emulator;
     private ITokenAccess? credential;
+    private bool wantsToConsume;
 
     public PubSubTaskQueue(HttpClient http, PubSubOptions options, ILogger<PubSubTaskQueue> logger)
     {
@@ -43,6 +44,10 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
 
     private string SubscriptionPath => $"v1/projects/{options.ProjectId}/subscriptions/{options.Subscription}";
 
+    private string DeadLetterTopicPath => $"v1/projects/{options.ProjectId}/topics/{options.DeadLetterTopic}";
+
+    private string DeadLetterSubscriptionPath => $"v1/projects/{options.ProjectId}/subscriptions/{options.EffectiveDeadLetterSubscription}";
+
     public async Task PublishAsync(long taskId, CancellationToken cancellationToken)
     {
         var request = new PublishRequest([new PubsubMessage(Convert.ToBase64String(TaskMessage.For(taskId).ToBytes()))]);
@@ -52,27 +57,26 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
 
     public async Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken)
     {
+        wantsToConsume = true;
         var delay = TimeSpan.FromMilliseconds(250);
         while (true)
         {
             try
             {
                 // returnImmediately=false lets the server hold the pull until a message arrives (or its own timeout).
-                using var response = await SendAsync(HttpMethod.Post, $"{SubscriptionPath}:pull", new PullRequest(1, false), TimeSpan.FromSeconds(60), cancellationToken);
-                await EnsureSuccessAsync(response, "pull from", SubscriptionPath, cancellationToken);
-                var pulled = await response.Content.ReadFromJsonAsync<PullResponse>(cancellationToken);
+                var messages = await PullAsync(SubscriptionPath, 1, false, cancellationToken);
                 delay = TimeSpan.FromMilliseconds(250);
-                if (pulled?.ReceivedMessages is { Length: > 0 } messages)
+                if (messages.Length > 0)
                 {
                     var message = messages[0];
-                    var body = TaskMessage.Read(Convert.FromBase64String(message.Message.Data ?? ""));
+                    var body = ReadMessage(message.Message);
                     if (body is not null)
                     {
                         return new Delivery(this, message.AckId, body.TaskId, message.DeliveryAttempt ?? 1) { TraceParent = body.TraceParent };
                     }
 
                     LogMalformed(logger);
-                    await AcknowledgeAsync(message.AckId, cancellationToken);
+                    await AcknowledgeAsync(SubscriptionPath, message.AckId, cancellationToken);
                     continue;
                 }
 
@@ -83,12 +87,82 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
             {
                 // The long poll outlived its deadline without a message: pull again.
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or PubSubUnavailableException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is HttpRequestException or IOException or PubSubUnavailableException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {
+                // Whatever the failure, the loop goes on.
                 LogPullFailed(logger, e.Message, delay.TotalSeconds);
+                if (e is PubSubUnavailableException { NotFound: true } && options.CreateResources)
+                {
+                    // The subscription (or topic) was deleted: make them again rather than pull from nothing for ever.
+                    await TryAsync(() => SetUpAsync(cancellationToken));
+                }
+
                 await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
             }
+        }
+    }
+
+    public async Task<IReadOnlyList<long>> DrainDeadLettersAsync(int max, CancellationToken cancellationToken)
+    {
+        if (options.DeadLetterTopic.Length == 0)
+        {
+            return [];
+        }
+
+        var ids = new List<long>();
+        while (ids.Count < max)
+        {
+            var messages = await PullAsync(DeadLetterSubscriptionPath, Math.Min(100, max - ids.Count), true, cancellationToken);
+            if (messages.Length == 0)
+            {
+                break;
+            }
+
+            ids.AddRange(messages.Select(m => ParseTaskId(m.Message)).OfType<long>());
+            using var response = await SendAsync(HttpMethod.Post, $"{DeadLetterSubscriptionPath}:acknowledge", new AcknowledgeRequest([.. messages.Select(m => m.AckId)]), TimeSpan.FromSeconds(10), cancellationToken);
+            await EnsureSuccessAsync(response, "acknowledge on", DeadLetterSubscriptionPath, cancellationToken);
+        }
+
+        if (ids.Count > 0)
+        {
+            LogDrained(logger, ids.Count, options.DeadLetterTopic);
+        }
+
+        return ids;
+    }
+
+    private async Task<ReceivedMessage[]> PullAsync(string subscription, int max, bool returnImmediately, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, $"{subscription}:pull", new PullRequest(max, returnImmediately), TimeSpan.FromSeconds(60), cancellationToken);
+        await EnsureSuccessAsync(response, "pull from", subscription, cancellationToken);
+        var pulled = await response.Content.ReadFromJsonAsync<PullResponse>(cancellationToken);
+        return pulled?.ReceivedMessages ?? [];
+    }
+
+    private static long? ParseTaskId(PubsubMessage message) => ReadMessage(message)?.TaskId;
+
+    private static TaskMessage? ReadMessage(PubsubMessage message)
+    {
+        try
+        {
+            return TaskMessage.Read(Convert.FromBase64String(message.Data ?? ""));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task TryAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or PubSubUnavailableException or TimeoutException)
+        {
+            // The next pull says whether it worked.
         }
     }
 
@@ -96,7 +170,8 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
     {
         try
         {
-            using var response = await SendAsync(HttpMethod.Get, TopicPath, null, TimeSpan.FromSeconds(5), cancellationToken);
+            // A worker needs its subscription, not just the topic.
+            using var response = await SendAsync(HttpMethod.Get, wantsToConsume ? SubscriptionPath : TopicPath, null, TimeSpan.FromSeconds(5), cancellationToken);
             return response.IsSuccessStatusCode;
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
@@ -111,7 +186,10 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
         {
             if (options.DeadLetterTopic.Length > 0)
             {
-                await CreateAsync($"v1/projects/{options.ProjectId}/topics/{options.DeadLetterTopic}", new { }, cancellationToken);
+                await CreateAsync(DeadLetterTopicPath, new { }, cancellationToken);
+
+                // Without a subscription a topic keeps nothing; this one lets the sweeper drain what was given up on.
+                await CreateAsync(DeadLetterSubscriptionPath, new { topic = $"projects/{options.ProjectId}/topics/{options.DeadLetterTopic}", ackDeadlineSeconds = 60 }, cancellationToken);
             }
 
             await CreateAsync(TopicPath, new { }, cancellationToken);
@@ -133,6 +211,11 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
     {
         using var subscription = await SendAsync(HttpMethod.Delete, SubscriptionPath, null, TimeSpan.FromSeconds(10), cancellationToken);
         using var topic = await SendAsync(HttpMethod.Delete, TopicPath, null, TimeSpan.FromSeconds(10), cancellationToken);
+        if (options.DeadLetterTopic.Length > 0)
+        {
+            using var drain = await SendAsync(HttpMethod.Delete, DeadLetterSubscriptionPath, null, TimeSpan.FromSeconds(10), cancellationToken);
+            using var dead = await SendAsync(HttpMethod.Delete, DeadLetterTopicPath, null, TimeSpan.FromSeconds(10), cancellationToken);
+        }
     }
 
     private async Task CreateAsync(string path, object body, CancellationToken cancellationToken)
@@ -144,10 +227,10 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
         }
     }
 
-    private async Task AcknowledgeAsync(string ackId, CancellationToken cancellationToken)
+    private async Task AcknowledgeAsync(string subscription, string ackId, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(HttpMethod.Post, $"{SubscriptionPath}:acknowledge", new AcknowledgeRequest([ackId]), TimeSpan.FromSeconds(10), cancellationToken);
-        await EnsureSuccessAsync(response, "acknowledge on", SubscriptionPath, cancellationToken);
+        using var response = await SendAsync(HttpMethod.Post, $"{subscription}:acknowledge", new AcknowledgeRequest([ackId]), TimeSpan.FromSeconds(10), cancellationToken);
+        await EnsureSuccessAsync(response, "acknowledge on", subscription, cancellationToken);
     }
 
     private async Task ModifyAckDeadlineAsync(string ackId, int seconds, CancellationToken cancellationToken)
@@ -214,7 +297,7 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
             detail = detail[..300];
         }
 
-        throw new PubSubUnavailableException($"Pub/Sub refused to {action} {path}: {(int)response.StatusCode} {detail.ReplaceLineEndings(" ")}");
+        throw new PubSubUnavailableException($"Pub/Sub refused to {action} {path}: {(int)response.StatusCode} {detail.ReplaceLineEndings(" ")}") { NotFound = response.StatusCode == HttpStatusCode.NotFound };
     }
 
     public void Dispose() => credentialGate.Dispose();
@@ -225,25 +308,27 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
         public int DeliveryCount => count;
         public string? TraceParent { get; init; }
 
-        public Task AckAsync(CancellationToken cancellationToken) => queue.AcknowledgeAsync(ackId, cancellationToken);
+        public Task AckAsync(CancellationToken cancellationToken) => queue.AcknowledgeAsync(queue.SubscriptionPath, ackId, cancellationToken);
 
         public async Task NackAsync(bool requeue, CancellationToken cancellationToken)
         {
             if (requeue)
             {
-                // A zero deadline makes the message available to any subscriber again at once.
-                await queue.ModifyAckDeadlineAsync(ackId, 0, cancellationToken);
+                // Handed back because the worker could not look at the task (the database is away, it is stopping): a
+                // fresh copy does not count as a failed delivery attempt on a subscription with a dead-letter policy.
+                await queue.PublishAsync(taskId, cancellationToken);
+                await queue.AcknowledgeAsync(queue.SubscriptionPath, ackId, cancellationToken);
                 return;
             }
 
             if (queue.options.DeadLetterTopic.Length > 0)
             {
                 var request = new PublishRequest([new PubsubMessage(Convert.ToBase64String(new TaskMessage(taskId).ToBytes()))]);
-                using var response = await queue.SendAsync(HttpMethod.Post, $"v1/projects/{queue.options.ProjectId}/topics/{queue.options.DeadLetterTopic}:publish", request, TimeSpan.FromSeconds(10), cancellationToken);
+                using var response = await queue.SendAsync(HttpMethod.Post, $"{queue.DeadLetterTopicPath}:publish", request, TimeSpan.FromSeconds(10), cancellationToken);
                 await EnsureSuccessAsync(response, "publish to", queue.options.DeadLetterTopic, cancellationToken);
             }
 
-            await queue.AcknowledgeAsync(ackId, cancellationToken);
+            await queue.AcknowledgeAsync(queue.SubscriptionPath, ackId, cancellationToken);
         }
 
         public Task KeepAliveAsync(CancellationToken cancellationToken) => queue.ModifyAckDeadlineAsync(ackId, queue.options.AckDeadlineSeconds, cancellationToken);
@@ -268,6 +353,9 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pulling from Pub/Sub failed, retrying in {DelaySeconds} s: {Reason}")]
     private static partial void LogPullFailed(ILogger logger, string reason, double delaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Drained {Count} messages given up on from the dead-letter topic {Topic}; the sweeper republishes the tasks still owed one")]
+    private static partial void LogDrained(ILogger logger, int count, string topic);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Acknowledged and dropped a Pub/Sub message that is not a task message")]
     private static partial void LogMalformed(ILogger logger);

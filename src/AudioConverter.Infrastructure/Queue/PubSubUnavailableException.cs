@@ -16,4 +16,7 @@ public sealed class PubSubUnavailableException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The topic or subscription does not exist (404).</summary>
+    public bool NotFound { get; init; }
 }

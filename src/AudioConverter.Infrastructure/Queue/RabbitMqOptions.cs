@@ -19,6 +19,19 @@ public sealed class RabbitMqOptions
     /// <summary>How long a publish may wait for the broker's confirm.</summary>
     public int PublishTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// The most messages the dead-letter queue keeps (x-max-length; the oldest are dropped beyond it). The sweeper
+    /// drains it anyway: the rows are the truth and every task still owed a message is published again.
+    /// </summary>
+    public int DeadLetterMaxLength { get; set; } = 10_000;
+
+    /// <summary>
+    /// The broker's consumer_timeout (rabbitmq.conf; 1800 s, 30 minutes, by default): the broker closes the channel of a
+    /// consumer that holds a message longer. AMQP cannot read it, so set it here when the broker's differs. At start a
+    /// worker refuses to run when Media:ConversionTimeoutSeconds is not shorter.
+    /// </summary>
+    public int ConsumerTimeoutSeconds { get; set; } = 1800;
+
     public IEnumerable<string> Errors()
     {
         if (!System.Uri.TryCreate(Uri, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
@@ -39,6 +52,16 @@ public sealed class RabbitMqOptions
         if (DeliveryLimit is < 1 or > 1000)
         {
             yield return "Queue:RabbitMq:DeliveryLimit must be between 1 and 1000.";
+        }
+
+        if (DeadLetterMaxLength is < 1)
+        {
+            yield return "Queue:RabbitMq:DeadLetterMaxLength must be at least 1.";
+        }
+
+        if (ConsumerTimeoutSeconds is < 1)
+        {
+            yield return "Queue:RabbitMq:ConsumerTimeoutSeconds must be at least 1 (the broker's consumer_timeout in seconds).";
         }
     }
 

@@ -6,9 +6,12 @@ using Microsoft.Extensions.Options;
 namespace AudioConverter.Server.Auth;
 
 /// <summary>
-/// A fixed window per client that counts what a password guesser or an account farm makes: failed logins and
-/// every signup. Successful logins do not count, so a client that knows its password is never locked out by its
-/// own traffic. Once the window is full, every auth request of that client gets 429 until the window ends.
+/// A fixed one-minute window per client with two budgets. Failures (failed logins and every signup) are what a
+/// password guesser or an account farm makes, limited by RateLimits:AuthPermitsPerMinute. Logins of any outcome
+/// each cost a full password-hash check, limited by RateLimits:LoginsPerMinute, so even right passwords cannot
+/// exhaust the CPU. A permit is taken before the request does any work, in one step under the client's lock, so
+/// concurrent requests cannot all pass a check that none has counted yet; a login that succeeds gives its failure
+/// permit back, so a client that knows its password is not locked out by its own logins.
 /// </summary>
 public sealed class AuthAttemptLimiter(IOptions<RateLimitOptions> options, TimeProvider clock)
 {
@@ -16,24 +19,8 @@ public sealed class AuthAttemptLimiter(IOptions<RateLimitOptions> options, TimeP
     private const int PurgeAbove = 10_000;
     private readonly ConcurrentDictionary<string, Counter> counters = new();
 
-    /// <summary>How long the client must wait, or null when it may try now.</summary>
-    public TimeSpan? RetryAfter(string client)
-    {
-        if (!counters.TryGetValue(client, out var counter))
-        {
-            return null;
-        }
-
-        var now = clock.GetUtcNow();
-        lock (counter)
-        {
-            var ends = counter.Start + Window;
-            return counter.Count >= options.Value.AuthPermitsPerMinute && now < ends ? ends - now : null;
-        }
-    }
-
-    /// <summary>Counts one attempt against the client's current window.</summary>
-    public void Count(string client)
+    /// <summary>Takes a permit for one signup (<paramref name="isLogin"/> false) or one login; null and the time to wait when the client's window is full.</summary>
+    public AuthPermit? TryAcquire(string client, bool isLogin, out TimeSpan retryAfter)
     {
         var now = clock.GetUtcNow();
         if (counters.Count > PurgeAbove)
@@ -41,16 +28,47 @@ public sealed class AuthAttemptLimiter(IOptions<RateLimitOptions> options, TimeP
             Purge(now);
         }
 
+        var limits = options.Value;
         var counter = counters.GetOrAdd(client, _ => new Counter { Start = now });
         lock (counter)
         {
             if (now >= counter.Start + Window)
             {
                 counter.Start = now;
-                counter.Count = 0;
+                counter.Failures = 0;
+                counter.Logins = 0;
             }
 
-            counter.Count++;
+            if (counter.Failures >= limits.AuthPermitsPerMinute || (isLogin && counter.Logins >= limits.LoginsPerMinute))
+            {
+                retryAfter = counter.Start + Window - now;
+                return null;
+            }
+
+            counter.Failures++;
+            if (isLogin)
+            {
+                counter.Logins++;
+            }
+
+            retryAfter = TimeSpan.Zero;
+            return new AuthPermit(client, counter.Start);
+        }
+    }
+
+    /// <summary>The attempt did not fail (a successful login): its failure permit goes back, its login permit stays used.</summary>
+    public void Succeeded(AuthPermit permit)
+    {
+        if (counters.TryGetValue(permit.Client, out var counter))
+        {
+            lock (counter)
+            {
+                // A permit of a window that has ended counts for nothing any more.
+                if (counter.Start == permit.Window && counter.Failures > 0)
+                {
+                    counter.Failures--;
+                }
+            }
         }
     }
 
@@ -99,6 +117,11 @@ public sealed class AuthAttemptLimiter(IOptions<RateLimitOptions> options, TimeP
     {
         public DateTimeOffset Start { get; set; }
 
-        public int Count { get; set; }
+        public int Failures { get; set; }
+
+        public int Logins { get; set; }
     }
 }
+
+/// <summary>One attempt's place in its client's window.</summary>
+public sealed record AuthPermit(string Client, DateTimeOffset Window);

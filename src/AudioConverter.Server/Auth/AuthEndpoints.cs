@@ -22,30 +22,35 @@ public static class AuthEndpoints
         return group;
     }
 
-    /// <summary>Refuses a client whose window is full, and counts its signups and failed logins.</summary>
+    /// <summary>Takes a permit before the request does any work (refusing a client whose window is full); a login that succeeds gives its failure permit back.</summary>
     private static async ValueTask<object?> LimitAttemptsAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
         var limiter = context.RequestServices.GetRequiredService<AuthAttemptLimiter>();
-        var client = AuthAttemptLimiter.ClientKey(context);
-        if (limiter.RetryAfter(client) is { } wait)
+        var isLogin = context.Request.Path.Value?.EndsWith("/login", StringComparison.OrdinalIgnoreCase) == true;
+        if (limiter.TryAcquire(AuthAttemptLimiter.ClientKey(context), isLogin, out var wait) is not { } permit)
         {
-            return Problems.TooManyRequests(context.Response, $"Too many failed logins or signups from this address; try again in {Math.Ceiling(wait.TotalSeconds)} seconds.", wait);
+            return Problems.TooManyRequests(context.Response, $"Too many logins or signups from this address; try again in {Math.Ceiling(wait.TotalSeconds)} seconds.", wait);
         }
 
         var result = await next(invocation);
         var status = result is INestedHttpResult nested ? (nested.Result as IStatusCodeHttpResult)?.StatusCode : (result as IStatusCodeHttpResult)?.StatusCode;
-        var isSignup = context.Request.Path.Value?.EndsWith("/signup", StringComparison.OrdinalIgnoreCase) == true;
-        if (isSignup || status is >= 400 and < 500)
+        if (isLogin && status is not (>= 400 and < 500))
         {
-            limiter.Count(client);
+            limiter.Succeeded(permit);
         }
 
         return result;
     }
 
+    private static ProblemHttpResult Busy(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "1";
+        return TypedResults.Problem("The server is busy checking other passwords; try again in a second.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Busy.", type: Problems.UnavailableType);
+    }
+
     private static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> SignupAsync(
-        HttpRequest request, AppDbContext db, IPasswordHasher<User> hasher, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, AppDbContext db, IPasswordHasher<User> hasher, PasswordHashGate gate, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<SignupRequest>(request, cancellationToken);
         if (body is null)
@@ -75,7 +80,13 @@ public static class AuthEndpoints
         }
 
         var user = new User { Username = username!, Email = email!, PasswordHash = "", CreatedAt = clock.GetUtcNow().UtcDateTime };
-        user.PasswordHash = hasher.HashPassword(user, body.Password1!);
+        var (entered, hash) = await gate.RunAsync(() => hasher.HashPassword(user, body.Password1!), cancellationToken);
+        if (!entered)
+        {
+            return Busy(request.HttpContext.Response);
+        }
+
+        user.PasswordHash = hash;
         db.Users.Add(user);
         db.SetNormalizedNames(user);
         try
@@ -92,7 +103,7 @@ public static class AuthEndpoints
     }
 
     private static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
-        HttpRequest request, AppDbContext db, IPasswordHasher<User> hasher, TokenService tokens, CancellationToken cancellationToken)
+        HttpRequest request, AppDbContext db, IPasswordHasher<User> hasher, PasswordHashGate gate, TokenService tokens, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<LoginRequest>(request, cancellationToken);
         if (body is null)
@@ -122,7 +133,12 @@ public static class AuthEndpoints
             .FirstOrDefaultAsync(u => EF.Property<string>(u, "NormalizedUsername") == normalized || EF.Property<string>(u, "NormalizedEmail") == normalized, cancellationToken);
 
         // Verify against a dummy hash for unknown users so both failures take the same time.
-        var verified = hasher.VerifyHashedPassword(user ?? DummyUser, user?.PasswordHash ?? DummyHash(hasher), body.Password!);
+        var (entered, verified) = await gate.RunAsync(() => hasher.VerifyHashedPassword(user ?? DummyUser, user?.PasswordHash ?? DummyHash(hasher), body.Password!), cancellationToken);
+        if (!entered)
+        {
+            return Busy(request.HttpContext.Response);
+        }
+
         if (user is null || verified == PasswordVerificationResult.Failed)
         {
             return Problems.Unauthorized("The username or password is wrong.");

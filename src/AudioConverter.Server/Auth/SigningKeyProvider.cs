@@ -21,29 +21,45 @@ public static class SigningKeyProvider
 
         var path = Path.GetFullPath(options.SigningKeyPath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path))
+        {
+            Create(path);
+        }
+
+        var text = File.ReadAllText(path).Trim();
+        return new SymmetricSecurityKey(Convert.FromBase64String(text));
+    }
+
+    /// <summary>
+    /// Writes a new key to a temporary file that is created readable by the owner only (no window in which another
+    /// user could read it), then renames it into place without replacing: the key file appears complete and 0600, and
+    /// when two processes start at once the first rename wins and the other uses that key.
+    /// </summary>
+    private static void Create(string path)
+    {
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
-            var generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64));
-            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+            var file = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                file.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
 
-            file.Write(Encoding.ASCII.GetBytes(generated));
+            using (var stream = new FileStream(temporary, file))
+            {
+                stream.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(64))));
+            }
+
+            File.Move(temporary, path, overwrite: false);
         }
         catch (IOException) when (File.Exists(path))
         {
             // Another process generated it first; use theirs.
         }
-
-        var text = File.ReadAllText(path).Trim();
-        for (var i = 0; text.Length == 0 && i < 50; i++)
+        finally
         {
-            Thread.Sleep(20);
-            text = File.ReadAllText(path).Trim();
+            File.Delete(temporary);
         }
-
-        return new SymmetricSecurityKey(Convert.FromBase64String(text));
     }
 }

@@ -25,11 +25,8 @@ public static class AudioConverterHost
             throw new StartupConfigurationException($"Role '{hosting.Role}' is not valid; use --role api, --role worker or --role both.");
         }
 
-        // App Engine and Cloud Run say which port to listen on through PORT.
-        if (builder.Configuration["PORT"] is { Length: > 0 } port && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ASPNETCORE_URLS")))
-        {
-            builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
-        }
+        ChooseAddresses(builder);
+        StartupPaths.Resolve(builder.Configuration, builder.Environment.ContentRootPath);
 
         // The in-process queue lives in one process: with split roles every task would wait for a sweeper that never
         // sees it. An API that deliberately converts nothing (a read-only front, a test) says so with Queue:InProcessWithoutWorker.
@@ -56,11 +53,17 @@ public static class AudioConverterHost
         services.AddOpenApi(OpenApiDocument.Configure);
         services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<AuthAttemptLimiter>();
+        services.AddSingleton(provider => new PasswordHashGate(provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<RequestLimitsOptions>().Bind(builder.Configuration.GetSection(RequestLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.WebHost.ConfigureKestrel(kestrel => ApplyLimits(kestrel.Limits, builder.Configuration.GetSection(RequestLimitsOptions.Section).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions()));
 
         if (hosting.RunsWorker)
         {
+            if (QueueTimeouts.Problem(builder.Configuration) is { } timeouts)
+            {
+                throw new StartupConfigurationException(timeouts);
+            }
+
             services.AddSingleton<NotificationQueue>();
             if (builder.Configuration.GetSection(NotificationOptions.Section).Get<NotificationOptions>() is { Enabled: true })
             {
@@ -69,13 +72,34 @@ public static class AudioConverterHost
 
             services.AddSingleton<TaskProcessor>();
             services.AddSingleton<LeftoverCleaner>();
-            services.AddHostedService<ConversionWorker>();
-            services.AddHostedService<Sweeper>();
+            services.AddSingleton<ConversionWorker>();
+            services.AddSingleton<Sweeper>();
+            services.AddHostedService<StartsAfterTheServer<ConversionWorker>>();
+            services.AddHostedService<StartsAfterTheServer<Sweeper>>();
             services.AddHostedService<StorageJanitor>();
         }
 
         return hosting;
     }
+
+    /// <summary>
+    /// Where to listen. The standard settings win: --urls, Urls or ASPNETCORE_URLS, then ASPNETCORE_HTTP_PORTS /
+    /// HTTP_PORTS (and the HTTPS ones); then PORT, as App Engine and Cloud Run set it (all interfaces); then the default,
+    /// http://127.0.0.1:8080. The default is applied here rather than in appsettings.json, where it would hide the standard settings.
+    /// </summary>
+    private static void ChooseAddresses(WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var standard = new[] { "urls", "http_ports", "https_ports" }.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+        if (standard)
+        {
+            return;
+        }
+
+        builder.WebHost.UseUrls(configuration["PORT"] is { Length: > 0 } port ? $"http://0.0.0.0:{port}" : DefaultUrl);
+    }
+
+    public const string DefaultUrl = "http://127.0.0.1:8080";
 
     /// <summary>Bounds what one connection may cost: header size and count, slow headers (slowloris), slow bodies.</summary>
     private static void ApplyLimits(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits limits, RequestLimitsOptions options)

@@ -20,6 +20,9 @@ public static class StartupErrors
                     return configuration.Message;
                 case BackendUnreachableException unreachable:
                     return BackendStartup.Describe(unreachable);
+                case IOException bind when bind.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException:
+                    // "Failed to bind to address http://127.0.0.1:8080: address already in use."
+                    return ListenAddresses.Message(bind.Message.Replace("Failed to bind to address ", "", StringComparison.Ordinal).Split(": address already in use", 2)[0].TrimEnd('.'));
             }
         }
 

@@ -27,6 +27,7 @@ public sealed partial class Sweeper(
             try
             {
                 await SweepAsync(everything, stoppingToken);
+                await ((queue as IDeadLetterQueue)?.DrainDeadLettersAsync(BatchSize, stoppingToken) ?? Task.FromResult<IReadOnlyList<long>>([]));
                 everything = false;
                 await leftovers.CleanTempFolderAsync(stoppingToken);
             }

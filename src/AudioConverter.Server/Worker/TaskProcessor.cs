@@ -29,6 +29,7 @@ public sealed partial class TaskProcessor(
     ILogger<TaskProcessor> logger)
 {
     private readonly WorkerOptions options = workerOptions.Value;
+    private int claimFailures;
 
     /// <summary>Processes one delivery. <paramref name="stopping"/> asks to hand the task back instead of finishing it.</summary>
     public async Task ProcessAsync(IQueueDelivery delivery, CancellationToken stopping)
@@ -43,12 +44,16 @@ public sealed partial class TaskProcessor(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The database is unreachable: hand the message back; the row is untouched.
+            // The database is unreachable: back off first (1 s, doubling to 30 s), holding the message, so waiting
+            // messages do not cycle through the broker towards its dead-letter queue; then hand it back, untouched.
             LogClaimFailed(logger, delivery.TaskId, e.Message);
+            var failures = Interlocked.Increment(ref claimFailures);
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1))), clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
             await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
-            await Task.Delay(TimeSpan.FromSeconds(1), clock, stopping);
             return;
         }
+
+        Volatile.Write(ref claimFailures, 0);
 
         if (claim.Outcome == ClaimOutcome.Deferred)
         {

@@ -1,5 +1,6 @@
 using AudioConverter.Core.Queue;
 using AudioConverter.Infrastructure.Queue;
+using AudioConverter.Tests.Faults;
 
 namespace AudioConverter.Tests.Contracts;
 
@@ -8,8 +9,8 @@ public sealed class PubSubTaskQueueTests : TaskQueueContract
 {
     private readonly PubSubOptions options = ExternalServices.PubSub(ExternalServices.UniqueName("ac"));
 
-    // Pub/Sub reports delivery attempts only on subscriptions with a dead-letter policy.
-    protected override bool CountsDeliveries => false;
+    // AckDeadlineSeconds is 10 in the tests.
+    protected override TimeSpan RedeliveryDeadline => TimeSpan.FromSeconds(10);
 
     protected override async Task<ITaskQueue> ConnectAsync()
     {
@@ -40,6 +41,52 @@ public sealed class PubSubTaskQueueTests : TaskQueueContract
         var again = await ReceiveAsync(queue);
         Assert.Equal(31, again.TaskId);
         await again.AckAsync(default);
+    }
+
+    [Fact]
+    public async Task AWorkerWhoseSubscriptionWasDeletedIsNotReadyThenMakesItAgainAndTakesWork()
+    {
+        var worker = await NewClientAsync();
+        await worker.PublishAsync(41, default);
+        await (await ReceiveAsync(worker)).AckAsync(default);
+        Assert.True(await worker.IsReadyAsync(default));
+
+        using (var admin = ExternalServices.PubSubQueue(options))
+        {
+            await admin.DeleteResourcesAsync(default);
+        }
+
+        Assert.False(await worker.IsReadyAsync(default));
+
+        // The old pull loop retried the missing subscription for ever; now its first failed pull creates it again.
+        var receiving = worker.ReceiveAsync(default);
+        await Deadline.UntilAsync(() => worker.IsReadyAsync(default), Patience, "the subscription to exist again");
+        var publisher = await NewClientAsync();
+        await publisher.PublishAsync(42, default);
+        var delivery = await receiving.WaitAsync(Patience);
+        Assert.Equal(42, delivery.TaskId);
+        await delivery.AckAsync(default);
+    }
+
+    [Fact]
+    public async Task MessagesGivenUpOnAreDrainedFromTheDeadLetterTopicToTaskIds()
+    {
+        options.DeadLetterTopic = options.Topic + "-dead";
+        var queue = (PubSubTaskQueue)await NewClientAsync();
+        foreach (var id in new long[] { 51, 52 })
+        {
+            await queue.PublishAsync(id, default);
+            await (await ReceiveAsync(queue)).NackAsync(requeue: false, default);
+        }
+
+        var drained = new List<long>();
+        await Deadline.UntilAsync(async () =>
+        {
+            drained.AddRange(await queue.DrainDeadLettersAsync(100, default));
+            return drained.Count >= 2;
+        }, Patience, "both dead letters to be drained");
+        Assert.Equal([51L, 52L], drained.Order());
+        Assert.Empty(await queue.DrainDeadLettersAsync(100, default));
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public sealed class AppFactory : WebApplicationFactory<Program>
             ["Worker:TempPath"] = Path.Combine(DataDirectory, "tmp"),
             ["Worker:SweepIntervalSeconds"] = "1",
             ["RateLimits:AuthPermitsPerMinute"] = "100000",
+            ["RateLimits:LoginsPerMinute"] = "100000",
 
             // Warnings and errors only: a test run's output stays readable.
             ["Logging:LogLevel:Default"] = "Warning",

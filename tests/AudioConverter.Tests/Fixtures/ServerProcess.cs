@@ -94,14 +94,14 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server in a role (api, worker or both) with a data folder of its own, without waiting for it.</summary>
-    public static ServerProcess Start(string name, string role, IDictionary<string, string> settings)
+    public static ServerProcess Start(string name, string role, IDictionary<string, string> settings, string? workingDirectory = null)
     {
-        var server = Start(name, NewDataDirectory(), new Dictionary<string, string>(settings) { ["Role"] = role }, port: null);
+        var server = Start(name, NewDataDirectory(), new Dictionary<string, string>(settings) { ["Role"] = role }, port: null, workingDirectory);
         server.ownsDataDirectory = true;
         return server;
     }
 
-    private static ServerProcess Start(string name, string dataDirectory, IDictionary<string, string>? settings, int? port)
+    private static ServerProcess Start(string name, string dataDirectory, IDictionary<string, string>? settings, int? port, string? workingDirectory = null)
     {
         var serverProject = Path.Combine(RepositoryRoot(), "src", "AudioConverter.Server");
         var dll = Path.Combine(serverProject, "bin", BuildConfiguration(), "net10.0", "AudioConverter.Server.dll");
@@ -116,7 +116,7 @@ public sealed class ServerProcess : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet")
         {
             // The project folder is the content root: appsettings.json and wwwroot are found there.
-            WorkingDirectory = serverProject,
+            WorkingDirectory = workingDirectory ?? serverProject,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -133,6 +133,7 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Worker__TempPath"] = Path.Combine(dataDirectory, "tmp"),
             ["Worker__SweepIntervalSeconds"] = "1",
             ["RateLimits__AuthPermitsPerMinute"] = "100000",
+            ["RateLimits__LoginsPerMinute"] = "100000",
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
@@ -141,7 +142,8 @@ public sealed class ServerProcess : IAsyncDisposable
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        if (portSetting is not null)
+        // PORT and the standard ASP.NET Core variables stand in for Urls, which would win over them.
+        if (portSetting is not null || environment.ContainsKey("ASPNETCORE_URLS") || environment.ContainsKey("ASPNETCORE_HTTP_PORTS"))
         {
             environment.Remove("Urls");
         }

@@ -96,6 +96,7 @@ public sealed class NotificationTests
         var settings = MailDrop.Settings();
         settings["Notifications:SmtpPort"] = ClosedPort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Notifications:Username"] = "mailer";
+        settings["Notifications:UseStartTls"] = "Auto";
         settings["Notifications:Password"] = password;
         settings["Notifications:MaxAttempts"] = "2";
         using var factory = new AppFactory(settings);

@@ -62,6 +62,7 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
             ["Storage__S3__CreateBucket"] = "true",
             ["Auth__SigningKey"] = "scale-out-test-signing-key-" + Guid.NewGuid().ToString("N"),
             ["RateLimits__AuthPermitsPerMinute"] = "100000",
+            ["RateLimits__LoginsPerMinute"] = "100000",
             ["Worker__Concurrency"] = "1",
             ["Worker__SweepIntervalSeconds"] = "2",
         };

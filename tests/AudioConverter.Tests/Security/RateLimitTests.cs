@@ -48,6 +48,23 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task SuccessfulLoginsAreLimitedTooBecauseEachCostsAPasswordHash()
+    {
+        using var factory = new AppFactory(new Dictionary<string, string?> { ["RateLimits:LoginsPerMinute"] = "4" });
+        var client = factory.CreateClient();
+        var name = "gus" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/auth/signup", new { username = name, email = $"{name}@example.com", password1 = "correct horse", password2 = "correct horse" })).StatusCode);
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/auth/login", new { username = name, password = "correct horse" })).StatusCode);
+        }
+
+        var limited = await client.PostAsJsonAsync("/api/auth/login", new { username = name, password = "correct horse" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.InRange(int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+    }
+
+    [Fact]
     public async Task TheAuthLimitDoesNotTouchTheRestOfTheApi()
     {
         using var factory = new AppFactory(new Dictionary<string, string?> { ["RateLimits:AuthPermitsPerMinute"] = "2" });
