@@ -3,6 +3,8 @@ using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Files;
+using AudioConverter.Server.Idempotency;
+using AudioConverter.Server.Keys;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Server.Worker;
@@ -46,6 +48,11 @@ public static class AudioConverterHost
         services.AddSingleton<AuthAttemptLimiter>();
         services.AddOptions<RequestLimitsOptions>().Bind(builder.Configuration.GetSection(RequestLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.WebHost.ConfigureKestrel(kestrel => ApplyLimits(kestrel.Limits, builder.Configuration.GetSection(RequestLimitsOptions.Section).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions()));
+
+        if (hosting.RunsApi)
+        {
+            services.AddHostedService<IdempotencyPruner>();
+        }
 
         if (hosting.RunsWorker)
         {
@@ -109,7 +116,9 @@ public static class AudioConverterHost
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
+        app.UseApiKeyScopes();
         app.UseAuthorization();
+        app.UseIdempotency();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
@@ -125,6 +134,8 @@ public static class AudioConverterHost
             app.MapAuthEndpoints();
             app.MapTaskEndpoints();
             app.MapFileEndpoints();
+            app.MapArchiveEndpoints();
+            app.MapKeyEndpoints();
             app.MapFormatEndpoints();
         }
 
