@@ -63,9 +63,20 @@ public static class ArchiveEndpoints
         var ordered = wanted.Select(id => tasks.First(t => t.Id == id)).ToList();
         var names = EntryNames(ordered);
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        return TypedResults.Stream(async body =>
+        return TypedResults.Stream(async response =>
         {
-            await using var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellationToken);
+            var body = new SmallSyncWritesStream(response);
+            await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellationToken))
+            {
+                await WriteEntriesAsync(zip, ordered, names, blobs, cancellationToken);
+            }
+
+            await body.FlushAsync(cancellationToken);
+        }, "application/zip", $"audioconverter-{ordered.Count}-files.zip");
+    }
+
+    private static async Task WriteEntriesAsync(ZipArchive zip, List<ConversionTask> ordered, List<string> names, IBlobStore blobs, CancellationToken cancellationToken)
+    {
             for (var i = 0; i < ordered.Count; i++)
             {
                 var task = ordered[i];
@@ -76,7 +87,6 @@ public static class ArchiveEndpoints
                 await using var target = await entry.OpenAsync(cancellationToken);
                 await source.CopyToAsync(target, 81920, cancellationToken);
             }
-        }, "application/zip", $"audioconverter-{ordered.Count}-files.zip");
     }
 
     /// <summary>Each task's download name, made unique within the archive with " (2)", " (3)"...</summary>
@@ -100,4 +110,71 @@ public static class ArchiveEndpoints
     }
 
     private static string Shorten(string value) => value.Length > 20 ? value[..20] + "..." : value;
+
+    /// <summary>
+    /// ZipArchive writes its small records (an entry's data descriptor, the central directory) synchronously even in its async
+    /// API; the server allows only asynchronous writes. Those few bytes wait here and go out with the next asynchronous write.
+    /// </summary>
+    private sealed class SmallSyncWritesStream(Stream inner) : Stream
+    {
+        private const int MaxPending = 4 * 1024 * 1024;
+        private readonly MemoryStream pending = new();
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (pending.Length + buffer.Length > MaxPending)
+            {
+                throw new InvalidOperationException("The archive's synchronous writes grew past their bound.");
+            }
+
+            pending.Write(buffer);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await FlushPendingAsync(cancellationToken);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            await FlushPendingAsync(cancellationToken);
+            await inner.FlushAsync(cancellationToken);
+        }
+
+        public override void Flush()
+        {
+            // Nothing synchronous reaches the response; FlushAsync sends what waits.
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            pending.Dispose();
+            base.Dispose(disposing);
+        }
+
+        private async Task FlushPendingAsync(CancellationToken cancellationToken)
+        {
+            if (pending.Length > 0)
+            {
+                await inner.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellationToken);
+                pending.SetLength(0);
+            }
+        }
+    }
 }
