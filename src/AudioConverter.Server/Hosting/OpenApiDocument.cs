@@ -99,7 +99,7 @@ public static class OpenApiDocument
         {
             var description = context.Description;
             var method = description.HttpMethod ?? "GET";
-            var route = "/" + (description.RelativePath ?? "").TrimEnd('/');
+            var route = System.Text.RegularExpressions.Regex.Replace("/" + (description.RelativePath ?? "").TrimEnd('/'), @"\{(\w+):[^}]+\}", "{$1}");
             var metadata = description.ActionDescriptor.EndpointMetadata;
             var anonymous = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
             operation.OperationId ??= OperationId(method, route);
@@ -152,6 +152,18 @@ public static class OpenApiDocument
             if (method == "POST" && route == "/api/tasks")
             {
                 operation.RequestBody = UploadBody();
+            }
+
+            if (method == "GET" && route is "/api/tasks/{id}/original" or "/api/tasks/{id}/converted" or "/api/download/{id}" or "/api/files/{fileName}")
+            {
+                operation.Responses["200"] = new OpenApiResponse
+                {
+                    Description = "The file, as an attachment (ETag, Last-Modified and Range supported); the content type is the file's audio type.",
+                    Content = new Dictionary<string, OpenApiMediaType>
+                    {
+                        ["application/octet-stream"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                    },
+                };
             }
 
             if (route == "/api/tasks/archive")
