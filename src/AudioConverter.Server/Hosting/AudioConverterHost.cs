@@ -3,6 +3,8 @@ using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Files;
+using AudioConverter.Server.Idempotency;
+using AudioConverter.Server.Keys;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Server.Telemetry;
@@ -56,6 +58,11 @@ public static class AudioConverterHost
         services.AddSingleton(provider => new PasswordHashGate(provider.GetRequiredService<TimeProvider>()));
         services.AddOptions<RequestLimitsOptions>().Bind(builder.Configuration.GetSection(RequestLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.WebHost.ConfigureKestrel(kestrel => ApplyLimits(kestrel.Limits, builder.Configuration.GetSection(RequestLimitsOptions.Section).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions()));
+
+        if (hosting.RunsApi)
+        {
+            services.AddHostedService<IdempotencyPruner>();
+        }
 
         if (hosting.RunsWorker)
         {
@@ -146,7 +153,9 @@ public static class AudioConverterHost
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
+        app.UseApiKeyScopes();
         app.UseAuthorization();
+        app.UseIdempotency();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
@@ -163,6 +172,8 @@ public static class AudioConverterHost
             app.MapAuthEndpoints();
             app.MapTaskEndpoints();
             app.MapFileEndpoints();
+            app.MapArchiveEndpoints();
+            app.MapKeyEndpoints();
             app.MapFormatEndpoints();
         }
 
