@@ -14,6 +14,7 @@ internal sealed class BenchReport
     public required string Server { get; init; }
     public required string Input { get; init; }
     public double LevelSeconds { get; init; }
+    public UploadCostResult? UploadCost { get; set; }
     public LightResult? Light { get; set; }
     public List<WebLevelResult> Web { get; set; } = [];
     public ListingResult? Listing { get; set; }
@@ -44,6 +45,17 @@ internal sealed class BenchReport
         Line($"load level duration: {LevelSeconds} s");
         Line($"machine load average (/proc/loadavg) {string.Join("; ", LoadAverages)}");
         Line();
+        if (UploadCost is { } cost)
+        {
+            Line($"== Upload cost: {cost.Uploads} uploads of a {cost.BodyBytes / 1e6:0.00} MB multipart body by {cost.Clients} clients, each side in a process of its own ==");
+            Line(AggregateRow.Header);
+            Line(cost.Bare.ToString());
+            Line(cost.Server.ToString());
+            Line(string.Create(CultureInfo.InvariantCulture, $"CPU per upload: bare {cost.BareCpuMsPerUpload:0.00} ms ({cost.BareCpuMsPerMb:0.00} ms/MB); server {cost.ServerCpuMsPerUpload:0.00} ms ({cost.ServerCpuMsPerMb:0.00} ms/MB)"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"server / bare CPU per MB = {cost.ServerToBare:0.00} (goal: at most 1.5)"));
+            Line();
+        }
+
         if (Light is not null)
         {
             Line("== Scenario 1, light load: one upload a second (workers idle) ==");

@@ -4,6 +4,12 @@ using System.Runtime.InteropServices;
 using AudioConverter.Bench;
 
 // Capacity benchmark: drives the AudioConverter API over HTTP only, writes report.txt, report.json and PNG charts.
+// The bare comparison endpoint runs as a child process of its own (see BareServer).
+if (args is ["--bare-server", var bareFolder])
+{
+    return await BareServer.ServeAsync(bareFolder);
+}
+
 BenchOptions options;
 try
 {
@@ -32,15 +38,15 @@ var token = cancel.Token;
 Directory.CreateDirectory(options.OutFolder);
 
 ServerUnderTest server;
+var dll = options.ServerDll ?? Path.Combine("src", "AudioConverter.Server", "bin", "Release", "net10.0", "AudioConverter.Server.dll");
 if (options.Url is not null)
 {
     server = ServerUnderTest.External(options.Url, options.ServerPid);
 }
 else
 {
-    var dll = options.ServerDll ?? Path.Combine("src", "AudioConverter.Server", "bin", "Release", "net10.0", "AudioConverter.Server.dll");
-    BenchContext.Say($"starting the server: dotnet {dll}");
-    server = await ServerUnderTest.StartAsync(dll, token);
+    BenchContext.Say($"starting the server ({options.Stack}): dotnet {dll}");
+    server = await ServerUnderTest.StartAsync(dll, options.Stack, null, token);
 }
 
 await using (server)
@@ -75,6 +81,12 @@ await using (server)
 
         await client.WaitForAllAsync([warm], TimeSpan.FromMinutes(2), token);
         await client.DeleteAllAsync([warm], TimeSpan.FromMinutes(1), token);
+
+        if (options.Runs("upload-cost"))
+        {
+            report.UploadCost = await UploadCostScenario.RunAsync(
+                context, ct => ServerUnderTest.StartAsync(dll, options.Stack, new Dictionary<string, string> { ["Role"] = "api" }, ct), token);
+        }
 
         if (options.Runs("light"))
         {
@@ -149,6 +161,11 @@ static void Check(BenchReport report)
     }
 
     rows.AddRange(report.Worker.Select(w => w.Upload));
+    if (report.UploadCost is not null)
+    {
+        rows.AddRange([report.UploadCost.Bare, report.UploadCost.Server]);
+    }
+
     if (report.Memory is not null)
     {
         rows.Add(report.Memory.Upload);
@@ -176,7 +193,7 @@ static void Check(BenchReport report)
         report.Problems.Add("Some light-load tasks were not processed.");
     }
 
-    var leftovers = report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
+    var leftovers = (report.UploadCost?.NotDeleted ?? 0) + report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
         + report.Worker.Sum(w => w.NotDeleted) + (report.Memory?.NotDeleted ?? 0);
     if (leftovers > 0)
     {

@@ -19,3 +19,9 @@ internal sealed record BurstResult(
     int Failed, ResourceUsage? Resources, int NotDeleted);
 
 internal sealed record MemoryResult(int Clients, long FileBytes, double RssBeforeMb, double PeakRssMb, double HwmAfterMb, AggregateRow Upload, ResourceUsage? Resources, int NotDeleted);
+
+internal sealed record UploadCostResult(
+    int Clients, int Uploads, long BodyBytes,
+    AggregateRow Bare, double BareCpuMsPerUpload, double BareCpuMsPerMb,
+    AggregateRow Server, double ServerCpuMsPerUpload, double ServerCpuMsPerMb,
+    double ServerToBare, int NotDeleted);

@@ -49,6 +49,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("InputSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("LeaseExpiresAt")
                         .HasColumnType("TEXT");
 
@@ -109,6 +113,12 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.HasIndex("Status", "UpdatedAt");
 
                     b.HasIndex("UserId", "Id");
+
+                    b.HasIndex("UserId", "InputSha256");
+
+                    b.HasIndex("UserId", "Status");
+
+                    b.HasIndex("UserId", "CreatedAt", "InputBytes");
 
                     b.ToTable("tasks", (string)null);
                 });
