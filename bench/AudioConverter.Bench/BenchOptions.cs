@@ -49,7 +49,8 @@ internal sealed record BenchOptions
                                  (PostgreSQL, s3rver, RabbitMQ from the AC_TEST_* variables of .services/env)
           --cost-uploads N       uploads per side in the upload-cost scenario (default 600)
           --cost-clients N       clients uploading at once there (default 30)
-          --only a,b             run only these scenarios: upload-cost, light, listing, web, worker, memory
+          --only a,b             run only these scenarios: upload-cost, light, listing, listing-scale, web,
+                                 worker, memory (soak runs only when asked: --soak-minutes)
         """;
 
     public static BenchOptions Parse(string[] args)

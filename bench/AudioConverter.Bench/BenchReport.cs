@@ -18,6 +18,7 @@ internal sealed class BenchReport
     public LightResult? Light { get; set; }
     public List<WebLevelResult> Web { get; set; } = [];
     public ListingResult? Listing { get; set; }
+    public ListingScaleResult? ListingScale { get; set; }
     public List<BurstResult> Worker { get; set; } = [];
     public MemoryResult? Memory { get; set; }
     public List<string> Problems { get; } = [];
@@ -101,6 +102,20 @@ internal sealed class BenchReport
             Line(Listing.Listing.ToString());
             Line(string.Create(CultureInfo.InvariantCulture, $"listing / empty endpoint = {Listing.ListingToEmpty:0.000}; listing / server's /health/live = {Listing.ListingToHealthLive:0.000}"));
             Line($"during listing: {Res(Listing.ListingResources)}");
+            Line();
+        }
+
+        if (ListingScale is { } scale)
+        {
+            Line($"== Listing by rows per user: first page of 100, {scale.Clients} clients, rows seeded into SQLite ==");
+            Line(AggregateRow.Header);
+            foreach (var size in scale.Sizes)
+            {
+                Line(size.OldestFirst.ToString());
+                Line(size.NewestFirst.ToString());
+            }
+
+            Line(string.Create(CultureInfo.InvariantCulture, $"slowest rate at {scale.Sizes[^1].Rows} rows / fastest at {scale.Sizes[0].Rows} rows = {scale.LargestToSmallest:0.00} (flat: near 1)"));
             Line();
         }
 

@@ -98,6 +98,11 @@ await using (server)
             report.Listing = await WebScenario.RunListingAsync(context, token);
         }
 
+        if (options.Runs("listing-scale"))
+        {
+            report.ListingScale = await ListingScaleScenario.RunAsync(context, server.SqlitePath, token);
+        }
+
         if (options.Runs("web"))
         {
             report.Web = await WebScenario.RunLevelsAsync(context, token);
@@ -161,6 +166,7 @@ static void Check(BenchReport report)
     }
 
     rows.AddRange(report.Worker.Select(w => w.Upload));
+    rows.AddRange(report.ListingScale?.Sizes.SelectMany(s => new[] { s.OldestFirst, s.NewestFirst }) ?? []);
     if (report.UploadCost is not null)
     {
         rows.AddRange([report.UploadCost.Bare, report.UploadCost.Server]);

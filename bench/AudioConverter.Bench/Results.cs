@@ -25,3 +25,7 @@ internal sealed record UploadCostResult(
     AggregateRow Bare, double BareCpuMsPerUpload, double BareCpuMsPerMb,
     AggregateRow Server, double ServerCpuMsPerUpload, double ServerCpuMsPerMb,
     double ServerToBare, int NotDeleted);
+
+internal sealed record ListingScaleRow(int Rows, AggregateRow OldestFirst, AggregateRow NewestFirst);
+
+internal sealed record ListingScaleResult(int Clients, IReadOnlyList<ListingScaleRow> Sizes, double LargestToSmallest);

@@ -30,6 +30,9 @@ internal sealed class ServerUnderTest : IAsyncDisposable
 
     public bool Started => process is not null;
 
+    /// <summary>The SQLite file of a server the bench started on the embedded stack; null otherwise.</summary>
+    public string? SqlitePath => dataFolder is not null && Stack == "embedded" ? Path.Combine(dataFolder, "audioconverter.db") : null;
+
     /// <summary>"embedded" (SQLite, local disk, in-process queue) or "distributed" (PostgreSQL, S3, RabbitMQ).</summary>
     public string Stack { get; }
 

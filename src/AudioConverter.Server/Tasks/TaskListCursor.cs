@@ -10,6 +10,8 @@ namespace AudioConverter.Server.Tasks;
 public static class TaskListCursor
 {
     private const byte Version = 1;
+    private static readonly System.Buffers.SearchValues<char> CursorCharacters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
 
     public static string Encode(long lastId)
     {
@@ -22,13 +24,15 @@ public static class TaskListCursor
     /// <summary>The task id the cursor continues after; null when it is not a cursor this server made.</summary>
     public static long? Decode(string cursor)
     {
-        Span<byte> bytes = stackalloc byte[16];
-        if (cursor.Length > 16 || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 9 || bytes[0] != Version)
+        // Nine bytes are exactly twelve base64url characters.
+        Span<byte> bytes = stackalloc byte[9];
+        if (cursor.Length != 12 || cursor.AsSpan().ContainsAnyExcept(CursorCharacters)
+            || !Base64Url.TryDecodeFromChars(cursor, bytes, out var written) || written != 9 || bytes[0] != Version)
         {
             return null;
         }
 
-        var id = BinaryPrimitives.ReadInt64BigEndian(bytes[1..9]);
+        var id = BinaryPrimitives.ReadInt64BigEndian(bytes[1..]);
         return id is > 0 and < long.MaxValue ? id : null;
     }
 }
