@@ -24,8 +24,10 @@ internal sealed record BenchOptions
     public string Stack { get; init; } = "embedded";
     public int CostClients { get; init; } = 30;
     public int CostUploads { get; init; } = 600;
+    public double SoakMinutes { get; init; }
+    public int SoakClients { get; init; } = 8;
 
-    public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
+    public bool Runs(string scenario) => scenario == "soak" ? SoakMinutes > 0 : Only.Count == 0 || Only.Contains(scenario);
 
     public const string Usage = """
         AudioConverter.Bench: capacity benchmark of the AudioConverter HTTP API and worker.
@@ -49,6 +51,8 @@ internal sealed record BenchOptions
                                  (PostgreSQL, s3rver, RabbitMQ from the AC_TEST_* variables of .services/env)
           --cost-uploads N       uploads per side in the upload-cost scenario (default 600)
           --cost-clients N       clients uploading at once there (default 30)
+          --soak-minutes M       also run the upload soak for M minutes (memory growth; off by default)
+          --soak-clients N       clients of the soak (default 8)
           --only a,b             run only these scenarios: upload-cost, light, listing, listing-scale, web,
                                  worker, memory (soak runs only when asked: --soak-minutes)
         """;
@@ -96,6 +100,8 @@ internal sealed record BenchOptions
                 "--stack" => options with { Stack = Next() is var stack && stack is "embedded" or "distributed" ? stack : throw new ArgumentException("--stack is embedded or distributed.") },
                 "--cost-uploads" => options with { CostUploads = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--cost-clients" => options with { CostClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--soak-minutes" => options with { SoakMinutes = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--soak-clients" => options with { SoakClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--only" => options with { Only = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)] },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };

@@ -21,6 +21,7 @@ internal sealed class BenchReport
     public ListingScaleResult? ListingScale { get; set; }
     public List<BurstResult> Worker { get; set; } = [];
     public MemoryResult? Memory { get; set; }
+    public SoakResult? Soak { get; set; }
     public List<string> Problems { get; } = [];
     public List<string> LoadAverages { get; } = [];
 
@@ -143,6 +144,16 @@ internal sealed class BenchReport
             Line(AggregateRow.Header);
             Line(Memory.Upload.ToString());
             Line(Res(Memory.Resources));
+            Line();
+        }
+
+        if (Soak is { } soak)
+        {
+            Line($"== Soak: {soak.Clients} clients uploading and deleting for {soak.Seconds:0} s ==");
+            Line(AggregateRow.Header);
+            Line(soak.Upload.ToString());
+            Line(string.Create(CultureInfo.InvariantCulture, $"server peak RSS in the first window {soak.FirstPeakRssMb:0} MB, in the last {soak.LastPeakRssMb:0} MB (growth {soak.LastPeakRssMb - soak.FirstPeakRssMb:+0;-0;0} MB)"));
+            Line(Res(soak.Resources));
             Line();
         }
 

@@ -118,6 +118,11 @@ await using (server)
             report.Memory = await MemoryScenario.RunAsync(context, token);
         }
 
+        if (options.Runs("soak"))
+        {
+            report.Soak = await SoakScenario.RunAsync(context, token);
+        }
+
         Check(report);
     }
     catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
@@ -166,6 +171,11 @@ static void Check(BenchReport report)
     }
 
     rows.AddRange(report.Worker.Select(w => w.Upload));
+    if (report.Soak is not null)
+    {
+        rows.Add(report.Soak.Upload);
+    }
+
     rows.AddRange(report.ListingScale?.Sizes.SelectMany(s => new[] { s.OldestFirst, s.NewestFirst }) ?? []);
     if (report.UploadCost is not null)
     {
@@ -199,7 +209,7 @@ static void Check(BenchReport report)
         report.Problems.Add("Some light-load tasks were not processed.");
     }
 
-    var leftovers = (report.UploadCost?.NotDeleted ?? 0) + report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
+    var leftovers = (report.Soak?.NotDeleted ?? 0) + (report.UploadCost?.NotDeleted ?? 0) + report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
         + report.Worker.Sum(w => w.NotDeleted) + (report.Memory?.NotDeleted ?? 0);
     if (leftovers > 0)
     {

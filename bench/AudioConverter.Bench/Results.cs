@@ -29,3 +29,5 @@ internal sealed record UploadCostResult(
 internal sealed record ListingScaleRow(int Rows, AggregateRow OldestFirst, AggregateRow NewestFirst);
 
 internal sealed record ListingScaleResult(int Clients, IReadOnlyList<ListingScaleRow> Sizes, double LargestToSmallest);
+
+internal sealed record SoakResult(int Clients, double Seconds, AggregateRow Upload, double FirstPeakRssMb, double LastPeakRssMb, ResourceUsage? Resources, int NotDeleted);
