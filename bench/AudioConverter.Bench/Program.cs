@@ -86,41 +86,49 @@ await using (server)
         {
             report.UploadCost = await UploadCostScenario.RunAsync(
                 context, ct => ServerUnderTest.StartAsync(dll, options.Stack, new Dictionary<string, string> { ["Role"] = "api" }, ct), token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("light"))
         {
             report.Light = await WebScenario.RunLightAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("listing"))
         {
             report.Listing = await WebScenario.RunListingAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("listing-scale"))
         {
             report.ListingScale = await ListingScaleScenario.RunAsync(context, server.SqlitePath, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("web"))
         {
             report.Web = await WebScenario.RunLevelsAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("worker"))
         {
             report.Worker = await WorkerScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("memory"))
         {
             report.Memory = await MemoryScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("soak"))
         {
             report.Soak = await SoakScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         Check(report);
