@@ -108,7 +108,7 @@ internal sealed class BenchReport
 
         if (ListingScale is { } scale)
         {
-            Line($"== Listing by rows per user: first page of 100, {scale.Clients} clients, rows seeded into SQLite ==");
+            Line($"== Listing by rows per user: first page of 10, {scale.Clients} clients, rows seeded into SQLite ==");
             Line(AggregateRow.Header);
             foreach (var size in scale.Sizes)
             {

@@ -6,7 +6,7 @@ namespace AudioConverter.Bench;
 /// <summary>
 /// Goal 4's "flat from 10 to 100,000 rows per user": one user per size, its rows inserted straight into the server's
 /// SQLite file (uploading 100,000 files would take the run's whole budget), then the first page oldest-first and
-/// newest-first, by the listing's clients for a level each. Rows are removed the same way afterwards.
+/// newest-first, a full page of 10 at every size, by the listing's clients for half a level each. Rows are removed the same way afterwards.
 /// </summary>
 internal static class ListingScaleScenario
 {
@@ -27,10 +27,10 @@ internal static class ListingScaleScenario
             var session = await context.Client.NewUserAsync(null, cancellationToken);
             var userId = await SeedAsync(sqlitePath, session.Username, size, cancellationToken);
             BenchContext.Say($"listing-scale: {size} rows, {clients} clients, {seconds} s per order");
-            var oldest = await LoopAsync(context, $"GET /api/tasks?max=100, {size} rows", clients, seconds,
-                () => context.Client.GetAsAsync(session, "api/tasks?max=100", HttpStatusCode.OK, cancellationToken));
-            var newest = await LoopAsync(context, $"GET /api/tasks?max=100&order=1, {size} rows", clients, seconds,
-                () => context.Client.GetAsAsync(session, "api/tasks?max=100&order=1", HttpStatusCode.OK, cancellationToken));
+            var oldest = await LoopAsync(context, $"GET /api/tasks?max=10, {size} rows", clients, seconds,
+                () => context.Client.GetAsAsync(session, "api/tasks?max=10", HttpStatusCode.OK, cancellationToken));
+            var newest = await LoopAsync(context, $"GET /api/tasks?max=10&order=1, {size} rows", clients, seconds,
+                () => context.Client.GetAsAsync(session, "api/tasks?max=10&order=1", HttpStatusCode.OK, cancellationToken));
             await RemoveAsync(sqlitePath, userId, cancellationToken);
             rows.Add(new ListingScaleRow(size, oldest, newest));
             BenchContext.Say($"  {oldest}\n  {newest}");
