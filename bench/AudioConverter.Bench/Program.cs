@@ -10,6 +10,11 @@ if (args is ["--bare-server", var bareFolder])
     return await BareServer.ServeAsync(bareFolder);
 }
 
+if (args.FirstOrDefault() == "scaleout")
+{
+    return await ScaleOutScenario.RunAsync(args[1..]);
+}
+
 BenchOptions options;
 try
 {

@@ -8,6 +8,9 @@ public interface IQueueDelivery
     /// <summary>How many times the broker says this message was delivered (1 for the first), when it knows.</summary>
     int DeliveryCount { get; }
 
+    /// <summary>The W3C traceparent of the request that published the message, when it carried one.</summary>
+    string? TraceParent => null;
+
     /// <summary>The message is done with: the row is final or the task was not claimable.</summary>
     Task AckAsync(CancellationToken cancellationToken);
 

@@ -9,15 +9,15 @@ namespace AudioConverter.Infrastructure.Queue;
 /// </summary>
 public sealed class InProcessTaskQueue : ITaskQueue
 {
-    private readonly Channel<(long TaskId, int Count)> channel = Channel.CreateUnbounded<(long, int)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly Channel<(long TaskId, int Count, string? TraceParent)> channel = Channel.CreateUnbounded<(long, int, string?)>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
 
     public Task PublishAsync(long taskId, CancellationToken cancellationToken) =>
-        channel.Writer.WriteAsync((taskId, 1), cancellationToken).AsTask();
+        channel.Writer.WriteAsync((taskId, 1, TaskMessage.For(taskId).TraceParent), cancellationToken).AsTask();
 
     public async Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken)
     {
-        var (taskId, count) = await channel.Reader.ReadAsync(cancellationToken);
-        return new Delivery(this, taskId, count);
+        var (taskId, count, traceParent) = await channel.Reader.ReadAsync(cancellationToken);
+        return new Delivery(this, taskId, count, traceParent);
     }
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
@@ -25,15 +25,16 @@ public sealed class InProcessTaskQueue : ITaskQueue
     /// <summary>Messages waiting; the contract tests read it to see what the sweeper published.</summary>
     public int Count => channel.Reader.Count;
 
-    private sealed class Delivery(InProcessTaskQueue queue, long taskId, int count) : IQueueDelivery
+    private sealed class Delivery(InProcessTaskQueue queue, long taskId, int count, string? traceParent) : IQueueDelivery
     {
         public long TaskId => taskId;
         public int DeliveryCount => count;
+        public string? TraceParent => traceParent;
 
         public Task AckAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task NackAsync(bool requeue, CancellationToken cancellationToken) =>
-            requeue ? queue.channel.Writer.WriteAsync((taskId, count + 1), cancellationToken).AsTask() : Task.CompletedTask;
+            requeue ? queue.channel.Writer.WriteAsync((taskId, count + 1, traceParent), cancellationToken).AsTask() : Task.CompletedTask;
 
         public Task KeepAliveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -45,7 +45,7 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
 
     public async Task PublishAsync(long taskId, CancellationToken cancellationToken)
     {
-        var request = new PublishRequest([new PubsubMessage(Convert.ToBase64String(new TaskMessage(taskId).ToBytes()))]);
+        var request = new PublishRequest([new PubsubMessage(Convert.ToBase64String(TaskMessage.For(taskId).ToBytes()))]);
         using var response = await SendAsync(HttpMethod.Post, $"{TopicPath}:publish", request, TimeSpan.FromSeconds(10), cancellationToken);
         await EnsureSuccessAsync(response, "publish to", TopicPath, cancellationToken);
     }
@@ -65,10 +65,10 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
                 if (pulled?.ReceivedMessages is { Length: > 0 } messages)
                 {
                     var message = messages[0];
-                    var taskId = TaskMessage.Parse(Convert.FromBase64String(message.Message.Data ?? ""));
-                    if (taskId is not null)
+                    var body = TaskMessage.Read(Convert.FromBase64String(message.Message.Data ?? ""));
+                    if (body is not null)
                     {
-                        return new Delivery(this, message.AckId, taskId.Value, message.DeliveryAttempt ?? 1);
+                        return new Delivery(this, message.AckId, body.TaskId, message.DeliveryAttempt ?? 1) { TraceParent = body.TraceParent };
                     }
 
                     LogMalformed(logger);
@@ -223,6 +223,7 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IBackendSetup, IDispos
     {
         public long TaskId => taskId;
         public int DeliveryCount => count;
+        public string? TraceParent { get; init; }
 
         public Task AckAsync(CancellationToken cancellationToken) => queue.AcknowledgeAsync(ackId, cancellationToken);
 

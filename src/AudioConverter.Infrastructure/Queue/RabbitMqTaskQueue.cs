@@ -38,7 +38,7 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
             var properties = new BasicProperties { Persistent = true, ContentType = "application/json" };
 
             // With confirmation tracking on, this returns when the broker has the message on disk (or throws).
-            await channel.BasicPublishAsync("", options.QueueName, mandatory: true, properties, new TaskMessage(taskId).ToBytes(), timeout.Token);
+            await channel.BasicPublishAsync("", options.QueueName, mandatory: true, properties, TaskMessage.For(taskId).ToBytes(), timeout.Token);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -198,9 +198,10 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
             var events = new AsyncEventingBasicConsumer(channel);
             events.ReceivedAsync += (_, message) =>
             {
-                var taskId = TaskMessage.Parse(message.Body.Span);
+                var body = TaskMessage.Read(message.Body.Span);
+                var taskId = body?.TaskId;
                 var count = DeliveryCountOf(message);
-                var delivery = new Delivery(this, channel, message.DeliveryTag, taskId ?? 0, count, Volatile.Read(ref generation));
+                var delivery = new Delivery(this, channel, message.DeliveryTag, taskId ?? 0, count, Volatile.Read(ref generation)) { TraceParent = body?.TraceParent };
                 if (taskId is null)
                 {
                     LogMalformed(logger);
@@ -254,6 +255,7 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
         public long TaskId => taskId;
         public int DeliveryCount => count;
         public int Generation => generation;
+        public string? TraceParent { get; init; }
 
         public async Task AckAsync(CancellationToken cancellationToken)
         {

@@ -5,6 +5,7 @@ using AudioConverter.Server.Auth;
 using AudioConverter.Server.Files;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
+using AudioConverter.Server.Telemetry;
 using AudioConverter.Server.Worker;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -30,10 +31,18 @@ public static class AudioConverterHost
             builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         }
 
+        // The in-process queue lives in one process: with split roles every task would wait for the sweeper.
+        if (!(hosting.RunsApi && hosting.RunsWorker)
+            && (builder.Configuration["Queue:Provider"] ?? "InProcess").Equals("InProcess", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new StartupConfigurationException($"Role '{hosting.Role}' needs a shared queue: the in-process queue (Queue:Provider InProcess) only works with --role both; set Queue:Provider to RabbitMq or PubSub.");
+        }
+
         var services = builder.Services;
         services.AddSingleton(hosting);
         services.AddSingleton(TimeProvider.System);
         services.AddAudioConverterInfrastructure(builder.Configuration);
+        builder.AddAudioConverterTelemetry(hosting);
 
         // Conversions yield the CPU to requests when both run here (docs/capacity.md, "Uploads while converting").
         services.PostConfigure<Infrastructure.Media.MediaOptions>(o => o.Niceness = o.Niceness >= 0 ? o.Niceness : hosting.RunsApi && hosting.RunsWorker ? 10 : 0);
@@ -41,7 +50,8 @@ public static class AudioConverterHost
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("backends", tags: ["ready"]);
         services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection(UploadOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart()
+            .PostConfigure(o => o.InstanceId = WorkerInstance.Id(builder.Configuration));
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds((builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>()?.ShutdownGraceSeconds ?? 20) + 10));
         services.AddTokenAuthentication(builder.Configuration);
         services.AddOpenApi(OpenApiDocument.Configure);
@@ -62,6 +72,7 @@ public static class AudioConverterHost
             services.AddSingleton<LeftoverCleaner>();
             services.AddHostedService<ConversionWorker>();
             services.AddHostedService<Sweeper>();
+            services.AddHostedService<StorageJanitor>();
         }
 
         return hosting;
@@ -121,6 +132,7 @@ public static class AudioConverterHost
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
         });
 
+        app.MapAudioConverterTelemetry();
         if (hosting.RunsApi)
         {
             app.MapOpenApi();

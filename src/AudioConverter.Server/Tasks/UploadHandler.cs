@@ -1,4 +1,3 @@
-using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
@@ -16,8 +15,8 @@ namespace AudioConverter.Server.Tasks;
 public static class UploadHandler
 {
     public static async Task<Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        HttpContext context, AppDbContext db, IBlobStore blobs, ITaskQueue queue, IOptions<UploadOptions> options, TimeProvider clock,
-        ILogger<UploadOptions> logger, CancellationToken cancellationToken)
+        HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, IOptions<UploadOptions> options, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         var limits = options.Value;
         if (UploadForm.CheckHeaders(context, limits, out var boundary) is { } badHeaders)
@@ -48,7 +47,7 @@ public static class UploadHandler
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
-        var task = await InsertAndPublishAsync(db, queue, userId, form, clock, logger, cancellationToken);
+        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, clock, cancellationToken);
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
     }
 
@@ -78,7 +77,7 @@ public static class UploadHandler
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
     private static async Task<ConversionTask> InsertAndPublishAsync(
-        AppDbContext db, ITaskQueue queue, long userId, UploadForm form, TimeProvider clock, ILogger logger, CancellationToken cancellationToken)
+        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, TimeProvider clock, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
@@ -92,15 +91,15 @@ public static class UploadHandler
             Status = ConversionStatus.Uploaded,
             CreatedAt = now,
             UpdatedAt = now,
-            PublishedAt = now,
             InputBytes = file.Length,
             InputKey = file.Key,
             InputSha256 = file.Sha256,
         };
-        db.Tasks.Add(task);
-        await db.SaveChangesAsync(cancellationToken);
+        await transitions.CreateAsync(task, cancellationToken);
         file.Keep();
-        await TaskEndpoints.PublishAsync(db, queue, task.Id, logger, cancellationToken);
+
+        // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
+        await publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
         return task;
     }
 

@@ -13,6 +13,8 @@ public sealed class ConfigurationTests
     [InlineData("Worker__LeaseSeconds", "0", "LeaseSeconds")]
     [InlineData("Auth__SigningKey", "too short", "Auth:SigningKey")]
     [InlineData("Role", "janitor", "--role")]
+    [InlineData("Admission__MaxQueuedTasks", "-1", "MaxQueuedTasks")]
+    [InlineData("Telemetry__OtlpEndpoint", "collector:4318", "Telemetry:OtlpEndpoint")]
     [InlineData("Notifications__SmtpHost", "127.0.0.1", "Notifications:From")]
     public async Task AWrongSettingStopsTheProgramWithOneLineNamingIt(string key, string value, string named)
     {

@@ -27,7 +27,11 @@ public sealed partial class DeploymentFilesTests
     // Read outside option classes: the rate limit by the host, Urls by ASP.NET Core.
     private static readonly string[] OtherKeys = ["RateLimits__AuthPermitsPerMinute", "Urls"];
 
-    public static TheoryData<string> Files => new() { "Dockerfile", "compose.yaml", "app.api.yaml", "app.worker.yaml" };
+    public static TheoryData<string> Files => new()
+    {
+        "Dockerfile", "compose.yaml", "app.api.yaml", "app.worker.yaml",
+        "kubernetes/configmap.yaml", "kubernetes/secret.yaml", "kubernetes/api.yaml", "kubernetes/worker.yaml", "kubernetes/keda-rabbitmq.yaml",
+    };
 
     [Theory]
     [MemberData(nameof(Files))]

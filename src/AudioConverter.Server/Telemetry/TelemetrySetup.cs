@@ -1,0 +1,83 @@
+using AudioConverter.Server.Admission;
+using AudioConverter.Server.Hosting;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace AudioConverter.Server.Telemetry;
+
+/// <summary>
+/// OpenTelemetry for every role: ASP.NET Core request spans and metrics, the service's own spans and Meter, exported
+/// at /metrics in the Prometheus text format (pulled by Prometheus) and pushed over OTLP/HTTP when
+/// Telemetry:OtlpEndpoint is set. Log lines carry the trace and span ids through the console formatter's scopes.
+/// </summary>
+public static class TelemetrySetup
+{
+    public static void AddAudioConverterTelemetry(this WebApplicationBuilder builder, HostingOptions hosting)
+    {
+        var services = builder.Services;
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        services.AddOptions<TelemetryOptions>().Bind(builder.Configuration.GetSection(TelemetryOptions.Section));
+        services.AddOptions<AdmissionOptions>().Bind(builder.Configuration.GetSection(AdmissionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<BacklogMonitor>();
+
+        Uri? otlp = null;
+        if (telemetry.OtlpEndpoint.Length > 0 && (!Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https")))
+        {
+            throw new Infrastructure.StartupConfigurationException($"Telemetry:OtlpEndpoint '{telemetry.OtlpEndpoint}' is not an http(s) URL; give the collector's OTLP/HTTP address, e.g. http://otel-collector:4318.");
+        }
+
+        // Every log line written inside a request or a conversion names its trace, so logs and traces join up.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        // Without a formatter name the console logger falls back to its legacy options, which turn scopes off again.
+        services.PostConfigure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName ??= Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple);
+        services.Configure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
+        services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
+
+        var role = hosting.RunsApi && hosting.RunsWorker ? "both" : hosting.RunsApi ? "api" : "worker";
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}")
+                .AddAttributes([new("audioconverter.role", role)]))
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(AudioConverterTracing.SourceName)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsPlumbing(http.Request.Path));
+                if (otlp is not null)
+                {
+                    tracing.AddOtlpExporter(o => Otlp(o, otlp, "v1/traces"));
+                }
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(AudioConverterMetrics.MeterName)
+                    .AddAspNetCoreInstrumentation();
+                if (telemetry.PrometheusEnabled)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+
+                if (otlp is not null)
+                {
+                    metrics.AddOtlpExporter(o => Otlp(o, otlp, "v1/metrics"));
+                }
+            });
+    }
+
+    public static void MapAudioConverterTelemetry(this WebApplication app)
+    {
+        if (app.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() is not { PrometheusEnabled: false })
+        {
+            app.MapPrometheusScrapingEndpoint("/metrics");
+        }
+    }
+
+    // Scrapes and probes every few seconds would drown the traces that matter.
+    private static bool IsPlumbing(PathString path) => path.StartsWithSegments("/metrics") || path.StartsWithSegments("/health");
+
+    private static void Otlp(OtlpExporterOptions options, Uri endpoint, string signal)
+    {
+        options.Protocol = OtlpExportProtocol.HttpProtobuf;
+        options.Endpoint = new Uri(endpoint, endpoint.AbsolutePath.TrimEnd('/') + "/" + signal);
+    }
+}
