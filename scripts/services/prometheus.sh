@@ -11,6 +11,10 @@ case "${1:-}" in
   start)
     command -v prometheus >/dev/null || scripts/install-packages.sh prometheus
     command -v curl >/dev/null || scripts/install-packages.sh curl
+    # Another Prometheus on the port would not read this checkout's targets folder: say so instead of using it.
+    if ready && [ ! -s "$dir/pid" ]; then
+      echo "127.0.0.1:$port is taken by a Prometheus this script did not start (from another checkout?); stop that one first" >&2; exit 1
+    fi
     if ! ready; then
       rm -rf "$dir"; mkdir -p "$dir/data" "$dir/targets"
       cat > "$dir/prometheus.yml" <<YAML

@@ -178,8 +178,8 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
 
     /// <summary>
     /// A new version of a task that is not processing, to <paramref name="format"/>: uploaded, owed a publish. It wins
-    /// only if the row is still exactly as <paramref name="seen"/> (status, version, output key), so the output key it
-    /// returns is the one the row held at the winning update: the caller deletes that one, never a stale read.
+    /// only if the row is still exactly as <paramref name="seen"/> (status, version, output key), so the seen output key
+    /// is the one the winning update replaced: the caller deletes that one, never a stale read.
     /// </summary>
     public async Task<bool> ReconvertAsync(ConversionTask seen, string format, CancellationToken cancellationToken)
     {
@@ -261,12 +261,6 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
                 .SetProperty(t => t.Progress, (int?)null)
                 .SetProperty(t => t.UpdatedAt, now), cancellationToken) == 1;
     }
-
-    /// <summary>The bytes a user stores: originals and outputs of every task whose files are still kept.</summary>
-    public Task<long> StoredBytesAsync(long userId, CancellationToken cancellationToken) =>
-        db.Tasks.AsNoTracking()
-            .Where(t => t.UserId == userId && t.Status != ConversionStatus.Expired)
-            .SumAsync(t => t.InputBytes + (t.OutputBytes ?? 0), cancellationToken);
 
     private IQueryable<ConversionTask> Held(long id, long fence) =>
         db.Tasks.Where(t => t.Id == id && t.Fence == fence && t.Status == ConversionStatus.Processing);

@@ -31,9 +31,11 @@ public static class AudioConverterHost
             builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         }
 
-        // The in-process queue lives in one process: with split roles every task would wait for the sweeper.
+        // The in-process queue lives in one process: with split roles every task would wait for a sweeper that never
+        // sees it. An API that deliberately converts nothing (a read-only front, a test) says so with Queue:InProcessWithoutWorker.
         if (!(hosting.RunsApi && hosting.RunsWorker)
-            && (builder.Configuration["Queue:Provider"] ?? "InProcess").Equals("InProcess", StringComparison.OrdinalIgnoreCase))
+            && (builder.Configuration["Queue:Provider"] ?? "InProcess").Equals("InProcess", StringComparison.OrdinalIgnoreCase)
+            && !(hosting.RunsApi && builder.Configuration.GetValue("Queue:InProcessWithoutWorker", false)))
         {
             throw new StartupConfigurationException($"Role '{hosting.Role}' needs a shared queue: the in-process queue (Queue:Provider InProcess) only works with --role both; set Queue:Provider to RabbitMq or PubSub.");
         }
