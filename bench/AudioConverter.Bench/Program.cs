@@ -90,7 +90,7 @@ await using (server)
         if (options.Runs("upload-cost"))
         {
             report.UploadCost = await UploadCostScenario.RunAsync(
-                context, ct => ServerUnderTest.StartAsync(dll, options.Stack, new Dictionary<string, string> { ["Role"] = "api" }, ct), token);
+                context, ct => ServerUnderTest.StartAsync(dll, options.Stack, new Dictionary<string, string> { ["Role"] = "api", ["Queue__InProcessWithoutWorker"] = "true" }, ct), token);
             await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
