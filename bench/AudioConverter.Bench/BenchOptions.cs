@@ -21,8 +21,13 @@ internal sealed record BenchOptions
     public long MemoryFileBytes { get; init; } = 500L * 1024 * 1024;
     public int MemoryClients { get; init; } = 20;
     public HashSet<string> Only { get; init; } = [];
+    public string Stack { get; init; } = "embedded";
+    public int CostClients { get; init; } = 30;
+    public int CostUploads { get; init; } = 600;
+    public double SoakMinutes { get; init; }
+    public int SoakClients { get; init; } = 8;
 
-    public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
+    public bool Runs(string scenario) => scenario == "soak" ? SoakMinutes > 0 : Only.Count == 0 || Only.Contains(scenario);
 
     public const string Usage = """
         AudioConverter.Bench: capacity benchmark of the AudioConverter HTTP API and worker.
@@ -42,7 +47,14 @@ internal sealed record BenchOptions
           --worker-concurrency N the server's worker concurrency, for the ffmpeg baseline (default: core count)
           --memory-mb N          size of the WAV each memory-test client uploads (default 500)
           --memory-clients N     clients uploading it at once (default 20)
-          --only a,b             run only these scenarios: web, listing, light, worker, memory
+          --stack NAME           embedded (SQLite, local disk, in-process queue; default) or distributed
+                                 (PostgreSQL, s3rver, RabbitMQ from the AC_TEST_* variables of .services/env)
+          --cost-uploads N       uploads per side in the upload-cost scenario (default 600)
+          --cost-clients N       clients uploading at once there (default 30)
+          --soak-minutes M       also run the upload soak for M minutes (memory growth; off by default)
+          --soak-clients N       clients of the soak (default 8)
+          --only a,b             run only these scenarios: upload-cost, light, listing, listing-scale, web,
+                                 worker, memory (soak runs only when asked: --soak-minutes)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -61,6 +73,8 @@ internal sealed record BenchOptions
                 Bursts = [3],
                 MemoryFileBytes = 5L * 1024 * 1024,
                 MemoryClients = 4,
+                CostClients = 2,
+                CostUploads = 6,
             };
         }
 
@@ -83,6 +97,11 @@ internal sealed record BenchOptions
                 "--worker-concurrency" => options with { WorkerConcurrency = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--memory-mb" => options with { MemoryFileBytes = long.Parse(Next(), CultureInfo.InvariantCulture) * 1024 * 1024 },
                 "--memory-clients" => options with { MemoryClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--stack" => options with { Stack = Next() is var stack && stack is "embedded" or "distributed" ? stack : throw new ArgumentException("--stack is embedded or distributed.") },
+                "--cost-uploads" => options with { CostUploads = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--cost-clients" => options with { CostClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--soak-minutes" => options with { SoakMinutes = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--soak-clients" => options with { SoakClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--only" => options with { Only = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)] },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };

@@ -14,11 +14,14 @@ internal sealed class BenchReport
     public required string Server { get; init; }
     public required string Input { get; init; }
     public double LevelSeconds { get; init; }
+    public UploadCostResult? UploadCost { get; set; }
     public LightResult? Light { get; set; }
     public List<WebLevelResult> Web { get; set; } = [];
     public ListingResult? Listing { get; set; }
+    public ListingScaleResult? ListingScale { get; set; }
     public List<BurstResult> Worker { get; set; } = [];
     public MemoryResult? Memory { get; set; }
+    public SoakResult? Soak { get; set; }
     public List<string> Problems { get; } = [];
     public List<string> LoadAverages { get; } = [];
 
@@ -44,6 +47,17 @@ internal sealed class BenchReport
         Line($"load level duration: {LevelSeconds} s");
         Line($"machine load average (/proc/loadavg) {string.Join("; ", LoadAverages)}");
         Line();
+        if (UploadCost is { } cost)
+        {
+            Line($"== Upload cost: {cost.Uploads} uploads of a {cost.BodyBytes / 1e6:0.00} MB multipart body by {cost.Clients} clients, each side in a process of its own ==");
+            Line(AggregateRow.Header);
+            Line(cost.Bare.ToString());
+            Line(cost.Server.ToString());
+            Line(string.Create(CultureInfo.InvariantCulture, $"CPU per upload: bare {cost.BareCpuMsPerUpload:0.00} ms ({cost.BareCpuMsPerMb:0.00} ms/MB); server {cost.ServerCpuMsPerUpload:0.00} ms ({cost.ServerCpuMsPerMb:0.00} ms/MB)"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"server / bare CPU per MB = {cost.ServerToBare:0.00} (goal: at most 1.5)"));
+            Line();
+        }
+
         if (Light is not null)
         {
             Line("== Scenario 1, light load: one upload a second (workers idle) ==");
@@ -92,6 +106,20 @@ internal sealed class BenchReport
             Line();
         }
 
+        if (ListingScale is { } scale)
+        {
+            Line($"== Listing by rows per user: first page of 10, {scale.Clients} clients, rows seeded into SQLite ==");
+            Line(AggregateRow.Header);
+            foreach (var size in scale.Sizes)
+            {
+                Line(size.OldestFirst.ToString());
+                Line(size.NewestFirst.ToString());
+            }
+
+            Line(string.Create(CultureInfo.InvariantCulture, $"slowest rate at {scale.Sizes[^1].Rows} rows / fastest at {scale.Sizes[0].Rows} rows = {scale.LargestToSmallest:0.00} (flat: near 1)"));
+            Line();
+        }
+
         foreach (var burst in Worker)
         {
             Line($"== Scenario 2, worker: burst of {burst.Files}, {burst.Parallelism} conversions at a time ==");
@@ -116,6 +144,16 @@ internal sealed class BenchReport
             Line(AggregateRow.Header);
             Line(Memory.Upload.ToString());
             Line(Res(Memory.Resources));
+            Line();
+        }
+
+        if (Soak is { } soak)
+        {
+            Line($"== Soak: {soak.Clients} clients uploading and deleting for {soak.Seconds:0} s ==");
+            Line(AggregateRow.Header);
+            Line(soak.Upload.ToString());
+            Line(string.Create(CultureInfo.InvariantCulture, $"server peak RSS in the first window {soak.FirstPeakRssMb:0} MB, in the last {soak.LastPeakRssMb:0} MB (growth {soak.LastPeakRssMb - soak.FirstPeakRssMb:+0;-0;0} MB)"));
+            Line(Res(soak.Resources));
             Line();
         }
 

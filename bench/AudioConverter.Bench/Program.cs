@@ -4,6 +4,12 @@ using System.Runtime.InteropServices;
 using AudioConverter.Bench;
 
 // Capacity benchmark: drives the AudioConverter API over HTTP only, writes report.txt, report.json and PNG charts.
+// The bare comparison endpoint runs as a child process of its own (see BareServer).
+if (args is ["--bare-server", var bareFolder])
+{
+    return await BareServer.ServeAsync(bareFolder);
+}
+
 if (args.FirstOrDefault() == "scaleout")
 {
     return await ScaleOutScenario.RunAsync(args[1..]);
@@ -37,15 +43,15 @@ var token = cancel.Token;
 Directory.CreateDirectory(options.OutFolder);
 
 ServerUnderTest server;
+var dll = options.ServerDll ?? Path.Combine("src", "AudioConverter.Server", "bin", "Release", "net10.0", "AudioConverter.Server.dll");
 if (options.Url is not null)
 {
     server = ServerUnderTest.External(options.Url, options.ServerPid);
 }
 else
 {
-    var dll = options.ServerDll ?? Path.Combine("src", "AudioConverter.Server", "bin", "Release", "net10.0", "AudioConverter.Server.dll");
-    BenchContext.Say($"starting the server: dotnet {dll}");
-    server = await ServerUnderTest.StartAsync(dll, token);
+    BenchContext.Say($"starting the server ({options.Stack}): dotnet {dll}");
+    server = await ServerUnderTest.StartAsync(dll, options.Stack, null, token);
 }
 
 await using (server)
@@ -81,29 +87,53 @@ await using (server)
         await client.WaitForAllAsync([warm], TimeSpan.FromMinutes(2), token);
         await client.DeleteAllAsync([warm], TimeSpan.FromMinutes(1), token);
 
+        if (options.Runs("upload-cost"))
+        {
+            report.UploadCost = await UploadCostScenario.RunAsync(
+                context, ct => ServerUnderTest.StartAsync(dll, options.Stack, new Dictionary<string, string> { ["Role"] = "api", ["Queue__InProcessWithoutWorker"] = "true" }, ct), token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
+        }
+
         if (options.Runs("light"))
         {
             report.Light = await WebScenario.RunLightAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("listing"))
         {
             report.Listing = await WebScenario.RunListingAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
+        }
+
+        if (options.Runs("listing-scale"))
+        {
+            report.ListingScale = await ListingScaleScenario.RunAsync(context, server.SqlitePath, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("web"))
         {
             report.Web = await WebScenario.RunLevelsAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("worker"))
         {
             report.Worker = await WorkerScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         if (options.Runs("memory"))
         {
             report.Memory = await MemoryScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
+        }
+
+        if (options.Runs("soak"))
+        {
+            report.Soak = await SoakScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
         Check(report);
@@ -154,6 +184,17 @@ static void Check(BenchReport report)
     }
 
     rows.AddRange(report.Worker.Select(w => w.Upload));
+    if (report.Soak is not null)
+    {
+        rows.Add(report.Soak.Upload);
+    }
+
+    rows.AddRange(report.ListingScale?.Sizes.SelectMany(s => new[] { s.OldestFirst, s.NewestFirst }) ?? []);
+    if (report.UploadCost is not null)
+    {
+        rows.AddRange([report.UploadCost.Bare, report.UploadCost.Server]);
+    }
+
     if (report.Memory is not null)
     {
         rows.Add(report.Memory.Upload);
@@ -181,7 +222,7 @@ static void Check(BenchReport report)
         report.Problems.Add("Some light-load tasks were not processed.");
     }
 
-    var leftovers = report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
+    var leftovers = (report.Soak?.NotDeleted ?? 0) + (report.UploadCost?.NotDeleted ?? 0) + report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
         + report.Worker.Sum(w => w.NotDeleted) + (report.Memory?.NotDeleted ?? 0);
     if (leftovers > 0)
     {

@@ -19,3 +19,15 @@ internal sealed record BurstResult(
     int Failed, ResourceUsage? Resources, int NotDeleted);
 
 internal sealed record MemoryResult(int Clients, long FileBytes, double RssBeforeMb, double PeakRssMb, double HwmAfterMb, AggregateRow Upload, ResourceUsage? Resources, int NotDeleted);
+
+internal sealed record UploadCostResult(
+    int Clients, int Uploads, long BodyBytes,
+    AggregateRow Bare, double BareCpuMsPerUpload, double BareCpuMsPerMb,
+    AggregateRow Server, double ServerCpuMsPerUpload, double ServerCpuMsPerMb,
+    double ServerToBare, int NotDeleted);
+
+internal sealed record ListingScaleRow(int Rows, AggregateRow OldestFirst, AggregateRow NewestFirst);
+
+internal sealed record ListingScaleResult(int Clients, IReadOnlyList<ListingScaleRow> Sizes, double LargestToSmallest);
+
+internal sealed record SoakResult(int Clients, double Seconds, AggregateRow Upload, double FirstPeakRssMb, double LastPeakRssMb, ResourceUsage? Resources, int NotDeleted);

@@ -15,8 +15,9 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     private readonly string? dataFolder;
     private bool stopping;
 
-    private ServerUnderTest(string baseUrl, int? pid, Process? process, string? dataFolder)
+    private ServerUnderTest(string baseUrl, int? pid, Process? process, string? dataFolder, string stack = "embedded")
     {
+        Stack = stack;
         BaseUrl = baseUrl;
         Pid = pid;
         this.process = process;
@@ -29,13 +30,20 @@ internal sealed class ServerUnderTest : IAsyncDisposable
 
     public bool Started => process is not null;
 
+    /// <summary>The SQLite file of a server the bench started on the embedded stack; null otherwise.</summary>
+    public string? SqlitePath => dataFolder is not null && Stack == "embedded" ? Path.Combine(dataFolder, "audioconverter.db") : null;
+
+    /// <summary>"embedded" (SQLite, local disk, in-process queue) or "distributed" (PostgreSQL, S3, RabbitMQ).</summary>
+    public string Stack { get; }
+
     public string Description => Started
-        ? $"started by the bench: dotnet AudioConverter.Server.dll (pid {Pid}), SQLite + local disk + in-process queue, data in a temp folder, RateLimits__AuthPermitsPerMinute=1000000"
+        ? $"started by the bench: dotnet AudioConverter.Server.dll (pid {Pid}), {(Stack == "distributed" ? "PostgreSQL + S3 (s3rver) + RabbitMQ, from .services/env" : "SQLite + local disk + in-process queue")}, data in a temp folder, RateLimits__AuthPermitsPerMinute=1000000"
         : $"external server at {BaseUrl}" + (Pid is null ? " (no pid given: no memory/CPU figures)" : $" (pid {Pid})");
 
     public static ServerUnderTest External(string url, int? pid) => new(url, pid, null, null);
 
-    public static async Task<ServerUnderTest> StartAsync(string dllPath, CancellationToken cancellationToken)
+    /// <summary>Starts the server; <paramref name="overrides"/> are extra environment settings (Role=api, ...).</summary>
+    public static async Task<ServerUnderTest> StartAsync(string dllPath, string stack, IReadOnlyDictionary<string, string>? overrides, CancellationToken cancellationToken)
     {
         if (!File.Exists(dllPath))
         {
@@ -67,6 +75,18 @@ internal sealed class ServerUnderTest : IAsyncDisposable
             // Every bench user signs up and logs in from 127.0.0.1; the default of 60 a minute would refuse most.
             ["RateLimits__AuthPermitsPerMinute"] = "1000000",
         };
+        if (stack == "distributed")
+        {
+            foreach (var (key, value) in DistributedSettings(Path.GetFileName(data)))
+            {
+                environment[key] = value;
+            }
+        }
+
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
@@ -93,7 +113,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        var server = new ServerUnderTest($"http://127.0.0.1:{port}", process.Id, process, data);
+        var server = new ServerUnderTest($"http://127.0.0.1:{port}", process.Id, process, data, stack);
 
         // A bench stopped by a signal (test.sh's timeout) must not leave its server running.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -236,6 +256,33 @@ internal sealed class ServerUnderTest : IAsyncDisposable
                 Console.Error.WriteLine($"Could not delete the temp data folder {dataFolder}: {e.Message}");
             }
         }
+    }
+
+    /// <summary>
+    /// PostgreSQL, RabbitMQ and s3rver from the AC_TEST_* variables of .services/env (scripts/services.sh start), each
+    /// with a database, queue and bucket of this run's own, so other users of the shared services are not disturbed.
+    /// </summary>
+    private static Dictionary<string, string> DistributedSettings(string runName)
+    {
+        string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException($"--stack distributed needs {name}: run `set -a; . .services/env; set +a` after scripts/services.sh start.");
+
+        var name = "bench_" + runName.Replace('-', '_').ToLowerInvariant();
+        return new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "Postgres",
+            ["Database__ConnectionString"] = Required("AC_TEST_POSTGRES") + ";Database=" + name,
+            ["Queue__Provider"] = "RabbitMq",
+            ["Queue__RabbitMq__Uri"] = Required("AC_TEST_RABBITMQ"),
+            ["Queue__RabbitMq__QueueName"] = name,
+            ["Storage__Provider"] = "S3",
+            ["Storage__S3__ServiceUrl"] = Required("AC_TEST_S3_ENDPOINT"),
+            ["Storage__S3__Bucket"] = name.Replace('_', '-'),
+            ["Storage__S3__AccessKey"] = "S3RVER",
+            ["Storage__S3__SecretKey"] = "S3RVER",
+            ["Storage__S3__CreateBucket"] = "true",
+        };
     }
 
     private static int FreePort()

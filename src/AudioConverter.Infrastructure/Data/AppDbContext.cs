@@ -38,7 +38,13 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             task.Property(t => t.InputKey).HasMaxLength(200);
             task.Property(t => t.OutputKey).HasMaxLength(200);
             task.Property(t => t.LeaseOwner).HasMaxLength(64);
+            task.Property(t => t.InputSha256).HasMaxLength(64);
             task.HasIndex(t => new { t.UserId, t.Id });
+
+            // The upload quota's two queries (active tasks; bytes in the last hour, covered) and the reuse lookup.
+            task.HasIndex(t => new { t.UserId, t.Status });
+            task.HasIndex(t => new { t.UserId, t.CreatedAt, t.InputBytes });
+            task.HasIndex(t => new { t.UserId, t.InputSha256 });
             task.HasIndex(t => new { t.Status, t.UpdatedAt });
             task.HasIndex(t => t.InputKey).IsUnique();
             task.HasIndex(t => t.OutputKey);

@@ -45,7 +45,15 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         arguments.AddRange(["-fs", settings.MaxOutputBytes.ToString(CultureInfo.InvariantCulture), "-f", target.Muxer, "file:" + outputPath]);
 
         var input = new InputReport { MaxDurationSeconds = settings.MaxDurationSeconds };
-        var result = await RunAsync(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.ConversionTimeoutSeconds), input.ReadStderrLine, input.ReadProgressLine, cancellationToken);
+        var (tool, prefix) = settings.FfmpegCommand;
+        arguments.InsertRange(0, prefix);
+        var result = await RunAsync(tool, arguments, TimeSpan.FromSeconds(settings.ConversionTimeoutSeconds), input.ReadStderrLine, input.ReadProgressLine, cancellationToken);
+        if (prefix.Count > 0 && result.ExitCode is 126 or 127)
+        {
+            // nice itself started, but could not run ffmpeg.
+            throw new MediaException($"The converter could not be started ('{settings.FfmpegPath}' is not installed or not on PATH).", isInputFault: false);
+        }
+
         if (input.Refusal is not null)
         {
             throw new MediaException(input.Refusal, isInputFault: true);

@@ -84,30 +84,34 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
             Key = key,
             ContentType = "application/octet-stream",
         }, cancellationToken);
+        var spare = ArrayPool<byte>.Shared.Rent(partSize);
         try
         {
+            // Double-buffered: the next part is received from the client into one buffer while the previous one is
+            // being sent from the other, so the upload runs at the slower of the two rates rather than their sum.
             var parts = new List<PartETag>();
             long total = 0;
+            var (sending, receiving) = (buffer, spare);
             var length = firstLength;
             while (length > 0)
             {
-                using (var body = new MemoryStream(buffer, 0, length, writable: false))
+                var sent = UploadPartAsync(key, upload.UploadId, parts.Count + 1, sending, length, cancellationToken);
+                int next;
+                try
                 {
-                    var part = await client.UploadPartAsync(new UploadPartRequest
-                    {
-                        BucketName = options.Bucket,
-                        Key = key,
-                        UploadId = upload.UploadId,
-                        PartNumber = parts.Count + 1,
-                        InputStream = body,
-                        PartSize = length,
-                        UseChunkEncoding = false,
-                    }, cancellationToken);
-                    parts.Add(new PartETag(parts.Count + 1, part.ETag));
+                    next = length < partSize ? 0 : await content.ReadAtLeastAsync(receiving.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+                }
+                catch
+                {
+                    // The part in flight still reads its buffer: let it finish before the buffers go back to the pool.
+                    await Task.WhenAny(sent);
+                    throw;
                 }
 
+                parts.Add(new PartETag(parts.Count + 1, await sent));
                 total += length;
-                length = length < partSize ? 0 : await content.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+                length = next;
+                (sending, receiving) = (receiving, sending);
             }
 
             await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
@@ -133,20 +137,33 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
 
             throw;
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+
+    private async Task<string> UploadPartAsync(string key, string uploadId, int partNumber, byte[] buffer, int length, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream(buffer, 0, length, writable: false);
+        var part = await client.UploadPartAsync(new UploadPartRequest
+        {
+            BucketName = options.Bucket,
+            Key = key,
+            UploadId = uploadId,
+            PartNumber = partNumber,
+            InputStream = body,
+            PartSize = length,
+            UseChunkEncoding = false,
+        }, cancellationToken);
+        return part.ETag;
     }
 
     public async Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         ValidateKey(key);
-        try
-        {
-            var head = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = key }, cancellationToken);
-            return new S3ReadStream(client, options.Bucket, key, head.ContentLength, head.ETag);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return null;
-        }
+        // No HEAD first: the first ranged GET answers whether the object exists, its length and its ETag.
+        return await S3ReadStream.OpenAsync(client, options.Bucket, key, cancellationToken);
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)

@@ -1,19 +1,75 @@
+using System.Globalization;
+using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
 
 namespace AudioConverter.Infrastructure.Storage;
 
 /// <summary>
-/// A read-only, seekable view of one object: reads come from a ranged GET that starts at the current position
-/// and is reopened after a Seek, so ASP.NET range processing can serve parts of a large object cheaply.
+/// A read-only, seekable view of one object, read by ranged GETs that each have an end: a window that starts at
+/// 1 MB and doubles while reads stay sequential (up to 64 MB), so a seek or a partial read (ASP.NET range
+/// processing, a client that stops) never leaves a GET to the object's end open. The first GET, made on open, also
+/// tells whether the object exists, its length and its ETag: there is no HEAD per download.
 /// The ETag pins the version that was opened: an object replaced meanwhile fails rather than mixing two versions.
 /// </summary>
-internal sealed class S3ReadStream(IAmazonS3 client, string bucket, string key, long length, string etag) : Stream
+internal sealed class S3ReadStream : Stream
 {
+    private const long FirstWindow = 1024 * 1024;
+    private const long MaxWindow = 64 * 1024 * 1024;
+
+    private readonly IAmazonS3 client;
+    private readonly string bucket;
+    private readonly string key;
+    private readonly long length;
+    private readonly string etag;
     private GetObjectResponse? response;
     private Stream? body;
     private long position;
     private long bodyPosition = -1;
+    private long bodyEnd = -1;
+    private long window = FirstWindow;
+
+    private S3ReadStream(IAmazonS3 client, string bucket, string key, long length, string etag, GetObjectResponse? first)
+    {
+        this.client = client;
+        this.bucket = bucket;
+        this.key = key;
+        this.length = length;
+        this.etag = etag;
+        if (first is not null)
+        {
+            response = first;
+            body = first.ResponseStream;
+            bodyPosition = 0;
+            bodyEnd = first.ContentLength;
+        }
+    }
+
+    /// <summary>Opens the object with a GET of its first window; null when it does not exist.</summary>
+    public static async Task<Stream?> OpenAsync(IAmazonS3 client, string bucket, string key, CancellationToken cancellationToken)
+    {
+        GetObjectResponse first;
+        try
+        {
+            first = await client.GetObjectAsync(new GetObjectRequest { BucketName = bucket, Key = key, ByteRange = new ByteRange(0, FirstWindow - 1) }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            // Only an empty object has no byte 0.
+            return new MemoryStream([], writable: false);
+        }
+
+        // "bytes 0-1048575/31752044": the total after the slash; a server that ignored the range sent it all.
+        var total = first.ContentRange is { } range && range.LastIndexOf('/') is var slash and > 0
+            && long.TryParse(range.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : first.ContentLength;
+        return new S3ReadStream(client, bucket, key, total, first.ETag, first);
+    }
 
     public override bool CanRead => true;
     public override bool CanSeek => true;
@@ -33,12 +89,13 @@ internal sealed class S3ReadStream(IAmazonS3 client, string bucket, string key, 
             return 0;
         }
 
-        if (body is null || bodyPosition != position)
+        if (body is null || bodyPosition != position || bodyPosition >= bodyEnd)
         {
-            await OpenAtPositionAsync(cancellationToken);
+            await OpenAtPositionAsync(sequential: body is not null && bodyPosition == position, cancellationToken);
         }
 
-        var read = await body!.ReadAsync(buffer, cancellationToken);
+        var wanted = (int)Math.Min(buffer.Length, bodyEnd - bodyPosition);
+        var read = await body!.ReadAsync(buffer[..wanted], cancellationToken);
         if (read == 0)
         {
             throw new IOException($"The object '{key}' ended at byte {position} of {length}.");
@@ -69,18 +126,21 @@ internal sealed class S3ReadStream(IAmazonS3 client, string bucket, string key, 
         return position;
     }
 
-    private async Task OpenAtPositionAsync(CancellationToken cancellationToken)
+    private async Task OpenAtPositionAsync(bool sequential, CancellationToken cancellationToken)
     {
         CloseBody();
+        window = sequential ? Math.Min(window * 2, MaxWindow) : FirstWindow;
+        var end = Math.Min(position + window, length) - 1;
         response = await client.GetObjectAsync(new GetObjectRequest
         {
             BucketName = bucket,
             Key = key,
-            ByteRange = new ByteRange(position, length - 1),
+            ByteRange = new ByteRange(position, end),
             EtagToMatch = etag,
         }, cancellationToken);
         body = response.ResponseStream;
         bodyPosition = position;
+        bodyEnd = end + 1;
     }
 
     private void CloseBody()
@@ -90,6 +150,7 @@ internal sealed class S3ReadStream(IAmazonS3 client, string bucket, string key, 
         body = null;
         response = null;
         bodyPosition = -1;
+        bodyEnd = -1;
     }
 
     public override void Flush()

@@ -44,6 +44,9 @@ public static class AudioConverterHost
         services.AddSingleton(TimeProvider.System);
         services.AddAudioConverterInfrastructure(builder.Configuration);
         builder.AddAudioConverterTelemetry(hosting);
+
+        // Conversions yield the CPU to requests when both run here (docs/capacity.md, "Uploads while converting").
+        services.PostConfigure<Infrastructure.Media.MediaOptions>(o => o.Niceness = o.Niceness >= 0 ? o.Niceness : hosting.RunsApi && hosting.RunsWorker ? 10 : 0);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemDefaults.Describe);
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("backends", tags: ["ready"]);

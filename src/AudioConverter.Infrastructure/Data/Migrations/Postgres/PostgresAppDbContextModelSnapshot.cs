@@ -59,6 +59,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
+                    b.Property<string>("InputSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTime?>("LeaseExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -122,6 +126,12 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                     b.HasIndex("Status", "UpdatedAt");
 
                     b.HasIndex("UserId", "Id");
+
+                    b.HasIndex("UserId", "InputSha256");
+
+                    b.HasIndex("UserId", "Status");
+
+                    b.HasIndex("UserId", "CreatedAt", "InputBytes");
 
                     b.ToTable("tasks", (string)null);
                 });

@@ -52,6 +52,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("InputSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("LeaseExpiresAt")
                         .HasColumnType("TEXT");
 
@@ -115,6 +119,12 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.HasIndex("Status", "UpdatedAt");
 
                     b.HasIndex("UserId", "Id");
+
+                    b.HasIndex("UserId", "InputSha256");
+
+                    b.HasIndex("UserId", "Status");
+
+                    b.HasIndex("UserId", "CreatedAt", "InputBytes");
 
                     b.ToTable("tasks", (string)null);
                 });
