@@ -41,8 +41,8 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             "-t", settings.MaxDurationSeconds.ToString(CultureInfo.InvariantCulture),
             "-threads", settings.ThreadsPerConversion.ToString(CultureInfo.InvariantCulture),
         };
-        arguments.AddRange(target.EncoderArguments);
-        arguments.AddRange(["-fs", settings.MaxOutputBytes.ToString(CultureInfo.InvariantCulture), "-f", target.Muxer, "file:" + outputPath]);
+        arguments.AddRange(FormatEncoders.EncoderArguments(target, AudioConverter.Core.Conversion.ConversionOptionsParser.Parse([], target).Options!));
+        arguments.AddRange(["-fs", settings.MaxOutputBytes.ToString(CultureInfo.InvariantCulture), "-f", FormatEncoders.Muxer(target), "file:" + outputPath]);
 
         var input = new InputReport { MaxDurationSeconds = settings.MaxDurationSeconds };
         var result = await RunAsync(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.ConversionTimeoutSeconds), input.ReadStderrLine, input.ReadProgressLine, cancellationToken);
