@@ -20,6 +20,15 @@ public static class FormatEncoders
         _ => throw new ArgumentException($"No muxer is known for '{format.Name}'.", nameof(format)),
     };
 
+    /// <summary>The container name ffprobe reports for a format's files (one of its comma-separated format names).</summary>
+    public static string ProbedContainer(AudioFormat format) => format.Name switch
+    {
+        "m4a" => "mp4",
+        "opus" => "ogg",
+        "wma" => "asf",
+        _ => Muxer(format),
+    };
+
     /// <summary>The ffmpeg encoder of a format.</summary>
     public static string Encoder(AudioFormat format) => format.Name switch
     {

@@ -93,10 +93,16 @@ public static partial class TaskEndpoints
             return Problems.Validation("body", error!);
         }
 
-        var format = AudioFormat.Find(body.NewFormat);
+        var format = AudioFormat.Find(body.NewFormat ?? task.NewFormat);
         if (format is null)
         {
             return Problems.Validation("newFormat", FormatError(body.NewFormat));
+        }
+
+        var options = body.ResolveOptions(format, task);
+        if (!options.IsValid)
+        {
+            return Problems.Validation(options.Errors.ToDictionary());
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -104,6 +110,9 @@ public static partial class TaskEndpoints
             .Where(t => t.Id == id && t.UserId == userId && t.Status != ConversionStatus.Processing && t.Version == task.Version)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.NewFormat, format.Name)
+                .SetProperty(t => t.Options, options.Options!.ToJson())
+                .SetProperty(t => t.Progress, (int?)null)
+                .SetProperty(t => t.Result, (string?)null)
                 .SetProperty(t => t.Status, ConversionStatus.Uploaded)
                 .SetProperty(t => t.Version, t => t.Version + 1)
                 .SetProperty(t => t.Error, (string?)null)

@@ -6,6 +6,7 @@ using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Storage;
+using AudioConverter.Server.Conversion;
 using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -111,14 +112,14 @@ public sealed partial class TaskProcessor(
             }
 
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
-            var conversion = await media.ConvertAsync(inputPath, outputPath, format, stopping);
-            var outputDuration = conversion.OutputDurationSeconds ?? conversion.InputDurationSeconds;
+            var conversion = await TaskConversion.RunAsync(media, scopes, clock, task, leaseOwner, format, inputPath, outputPath, stopping);
+            var outputDuration = conversion.Output.DurationSeconds;
 
             var outputKey = task.OutputKeyFor(format);
             var outputBytes = await StoreOutputAsync(outputKey, outputPath, stopping);
 
-            var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
-            LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration, conversion.ToJson());
+            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
             if (finished)
             {
                 // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
@@ -183,7 +184,7 @@ public sealed partial class TaskProcessor(
         return path;
     }
 
-    private async Task<bool> FinishAsync(ConversionTask task, string leaseOwner, string outputKey, long outputBytes, double? duration)
+    private async Task<bool> FinishAsync(ConversionTask task, string leaseOwner, string outputKey, long outputBytes, double? duration, string result)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
@@ -195,6 +196,7 @@ public sealed partial class TaskProcessor(
                 .SetProperty(t => t.OutputKey, outputKey)
                 .SetProperty(t => t.OutputBytes, outputBytes)
                 .SetProperty(t => t.DurationSeconds, duration)
+                .SetProperty(t => t.Result, result)
                 .SetProperty(t => t.ProcessedAt, now)
                 .SetProperty(t => t.Error, (string?)null)
                 .SetProperty(t => t.LeaseOwner, (string?)null)

@@ -64,6 +64,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Options")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OriginalFormat")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -79,7 +83,13 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Progress")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("PublishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Result")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StartedAt")

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using AudioConverter.Core.Conversion;
+using AudioConverter.Core.Tasks;
+using AudioConverter.Infrastructure.Data;
+using AudioConverter.Server.Tasks;
+using Microsoft.EntityFrameworkCore;
+
+namespace AudioConverter.Server.Conversion;
+
+/// <summary>
+/// The worker's one call into the conversion: resolves the task's stored options for its format, runs the converter
+/// and writes its progress to the row (with a task.progress event) as the converter reports it, at most about once a
+/// second, while this worker holds the lease.
+/// </summary>
+public static class TaskConversion
+{
+    public static async Task<ConversionResult> RunAsync(IMediaConverter media, IServiceScopeFactory scopes, TimeProvider clock,
+        ConversionTask task, string leaseOwner, AudioFormat format, string inputPath, string outputPath, CancellationToken cancellationToken)
+    {
+        var resolved = ConversionOptionsParser.Parse([], format, ConversionOptions.FromJson(task.Options), task.NewFormat);
+        if (!resolved.IsValid)
+        {
+            throw new MediaException($"The task's options do not fit {format.Name}: {string.Join(" ", resolved.Errors.Values.SelectMany(v => v))} Convert it again with other options.", isInputFault: true);
+        }
+
+        var writer = new ProgressWriter(scopes, clock, task.Id, leaseOwner);
+        try
+        {
+            return await media.ConvertAsync(new ConversionRequest(inputPath, outputPath, format, resolved.Options!), writer, cancellationToken);
+        }
+        finally
+        {
+            await writer.DrainAsync();
+        }
+    }
+
+    /// <summary>Writes each reported percentage in order, one at a time; a failed write is dropped (progress is advisory).</summary>
+    private sealed class ProgressWriter(IServiceScopeFactory scopes, TimeProvider clock, long taskId, string leaseOwner) : IProgress<int>
+    {
+        private readonly Lock gate = new();
+        private Task chain = Task.CompletedTask;
+
+        public void Report(int value)
+        {
+            lock (gate)
+            {
+                chain = chain.ContinueWith(_ => WriteAsync(value), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            }
+        }
+
+        public Task DrainAsync()
+        {
+            lock (gate)
+            {
+                return chain;
+            }
+        }
+
+        private async Task WriteAsync(int percent)
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+                var updated = await db.Tasks
+                    .Where(t => t.Id == taskId && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
+                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.Progress, percent), CancellationToken.None);
+                if (updated == 0)
+                {
+                    return;
+                }
+
+                var task = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == taskId, CancellationToken.None);
+                db.TaskEvents.Add(new TaskEvent
+                {
+                    TaskId = task.Id,
+                    UserId = task.UserId,
+                    Type = TaskEventTypes.Progress,
+                    Version = task.Version,
+                    Data = JsonSerializer.Serialize(TaskResponse.From(task), JsonSerializerOptions.Web),
+                    CreatedAt = clock.GetUtcNow().UtcDateTime,
+                });
+                await db.SaveChangesAsync(CancellationToken.None);
+                await transaction.CommitAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Progress is advisory: a lost write is replaced by the next one, or by the final state.
+            }
+        }
+    }
+}
