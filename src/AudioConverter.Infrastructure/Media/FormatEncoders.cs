@@ -24,6 +24,7 @@ public static class FormatEncoders
     public static string ProbedContainer(AudioFormat format) => format.Name switch
     {
         "m4a" => "mp4",
+        "aac" => "aac",
         "opus" => "ogg",
         "wma" => "asf",
         _ => Muxer(format),
