@@ -118,7 +118,11 @@ public static class FfmpegArguments
         var arguments = new List<string> { "-v", "error", "-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers };
         if (headerless is not null)
         {
-            arguments.AddRange(["-f", headerless.Encoding, "-sample_rate", Integer(headerless.SampleRate), "-ch_layout", headerless.Channels == 1 ? "mono" : "stereo"]);
+            arguments.AddRange(["-f", headerless.Encoding]);
+            if (headerless.Encoding != "g722")
+            {
+                arguments.AddRange(["-sample_rate", Integer(headerless.SampleRate), "-ch_layout", headerless.Channels == 1 ? "mono" : "stereo"]);
+            }
         }
 
         arguments.AddRange(["-show_streams", "-show_format", "-of", "json", "file:" + path]);
@@ -253,7 +257,8 @@ public static class FfmpegArguments
         var arguments = new List<string> { "-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers };
         if (headerless is not null)
         {
-            arguments.AddRange(["-f", headerless.Encoding, "-ar", Integer(headerless.SampleRate), "-ac", Integer(headerless.Channels)]);
+            // G.722's demuxer has its rate built in (16 kHz mono) and takes no rate or channel options.
+            arguments.AddRange(headerless.Encoding == "g722" ? ["-f", "g722"] : ["-f", headerless.Encoding, "-ar", Integer(headerless.SampleRate), "-ac", Integer(headerless.Channels)]);
         }
 
         if (seek is not null)

@@ -272,8 +272,8 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             }
 
             var percent = FfmpegOutputParser.Percent(seconds, expectedSeconds);
-            var now = time.GetTimestamp();
-            if (percent == lastPercent || (lastReport != long.MinValue && time.GetElapsedTime(lastReport, now) < ProgressInterval))
+            var now = time.GetUtcNow().UtcTicks;
+            if (percent == lastPercent || (lastReport != long.MinValue && TimeSpan.FromTicks(now - lastReport) < ProgressInterval))
             {
                 return;
             }

@@ -59,6 +59,12 @@ public static class FormatEncoders
             {
                 arguments.AddRange(["-vbr", "off"]);
             }
+            else if (format.Name == "ogg")
+            {
+                // libvorbis's -b alone is an average; bounding it both ways makes it a managed constant bitrate.
+                var rate = kbps.ToString(CultureInfo.InvariantCulture) + "k";
+                arguments.AddRange(["-minrate", rate, "-maxrate", rate]);
+            }
         }
         else if (options.Quality is { } quality && format.Capabilities.Quality is not null)
         {
