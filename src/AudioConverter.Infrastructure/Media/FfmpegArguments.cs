@@ -204,6 +204,8 @@ public static class FfmpegArguments
             arguments.AddRange(["-id3v2_version", "3"]);
         }
 
+        // Progress lines ten times a second of wall time: a short conversion still reports, and the converter throttles.
+        arguments.AddRange(["-stats_period", "0.1"]);
         arguments.AddRange(["-t", Seconds(KeptSeconds(plan, limits)), "-fs", limits.MaxOutputBytes.ToString(CultureInfo.InvariantCulture)]);
         arguments.AddRange(["-f", FormatEncoders.Muxer(plan.Target), "file:" + outputPath]);
         return arguments;

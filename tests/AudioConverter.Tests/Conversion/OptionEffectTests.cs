@@ -283,7 +283,7 @@ public sealed class OptionEffectTests : IDisposable
         Assert.Single(reports);
 
         reports.Clear();
-        var moving = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromMilliseconds(400) };
+        var moving = new FakeTimeProvider { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1100) };
         await ConversionRig.Converter(clock: moving).ConvertAsync(new ConversionRequest(input, rig.Out("out2.flac"), target, options), new SynchronousProgress(reports.Add), CancellationToken.None);
         Assert.True(reports.Count >= 2, $"{reports.Count} reports");
         Assert.Equal(reports.Order().ToList(), reports);

@@ -29,7 +29,7 @@ public sealed class RateLayoutMatrixTests : IDisposable
 
         var cases = inputs.SelectMany(i => AudioFormat.All.Select(f => (Input: i, Format: f))).ToList();
         var failures = new ConcurrentBag<string>();
-        await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (c, _) =>
+        await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (c, _) =>
         {
             var name = $"{c.Input.Rate} Hz {c.Input.Channels} ch → {c.Format.Name}";
             var output = rig.Out($"out-{c.Input.Rate}-{c.Input.Channels}.{c.Format.Extension}");
@@ -40,7 +40,7 @@ public sealed class RateLayoutMatrixTests : IDisposable
                 var expectedChannels = Math.Min(c.Input.Channels, c.Format.Capabilities.MaxChannels);
                 var codec = ConversionRig.Audio(ConversionRig.Probe(output)).GetProperty("codec_name").GetString();
                 var seconds = ConversionRig.DecodedSeconds(output);
-                if (codec != c.Format.Codec || ConversionRig.SampleRate(output) != expectedRate || ConversionRig.Channels(output) != expectedChannels || Math.Abs(seconds - 1) > 0.1)
+                if (codec != c.Format.Codec || ConversionRig.SampleRate(output) != expectedRate || ConversionRig.Channels(output) != expectedChannels || Math.Abs(seconds - 1) > Tolerance(c.Format, expectedRate))
                 {
                     failures.Add($"{name}: {codec}, {ConversionRig.SampleRate(output)} Hz, {ConversionRig.Channels(output)} ch, {seconds.ToString(CultureInfo.InvariantCulture)} s");
                 }
@@ -59,4 +59,7 @@ public sealed class RateLayoutMatrixTests : IDisposable
 
         Assert.True(failures.IsEmpty, string.Join("\n", failures.Order()));
     }
+
+    /// <summary>ADTS has no edit list: the encoder's priming and last-frame padding (up to two 1024-sample frames) stay in the decoded length.</summary>
+    private static double Tolerance(AudioFormat format, int rate) => format.Name == "aac" ? 0.02 + 2048.0 / rate : 0.1;
 }
