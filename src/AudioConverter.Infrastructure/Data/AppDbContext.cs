@@ -39,6 +39,7 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             task.Property(t => t.OutputKey).HasMaxLength(200);
             task.Property(t => t.LeaseOwner).HasMaxLength(64);
             task.Property(t => t.InputSha256).HasMaxLength(64);
+            task.Property(t => t.Options).HasMaxLength(100_000);
             task.HasIndex(t => new { t.UserId, t.Id });
 
             // The upload quota's two queries (active tasks; bytes in the last hour, covered) and the reuse lookup.

@@ -178,6 +178,7 @@ public static class AudioConverterHost
             app.MapArchiveEndpoints();
             app.MapKeyEndpoints();
             app.MapFormatEndpoints();
+            AudioConverter.Server.Conversion.WaveformEndpoints.MapWaveformEndpoints(app);
         }
 
         return app;

@@ -16,7 +16,7 @@ public sealed record UploadRefusal(string Field, string Message, bool TooLarge =
 /// </summary>
 public sealed class UploadForm : IAsyncDisposable
 {
-    public const int MaxTextFieldBytes = 4096;
+    public const int MaxTextFieldBytes = 16 * 1024;
     private static readonly string[] FileFields = ["fileName", "file", "audio"];
     private readonly Dictionary<string, string> fields = new(StringComparer.Ordinal);
 

@@ -1,3 +1,4 @@
+using AudioConverter.Core.Conversion;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
@@ -36,7 +37,7 @@ public static class UploadHandler
             return Refuse(refusal, limits);
         }
 
-        if (Validate(form) is { } invalid)
+        if (Validate(form, out var conversionOptions) is { } invalid)
         {
             return invalid;
         }
@@ -47,7 +48,7 @@ public static class UploadHandler
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
-        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, clock, cancellationToken);
+        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, conversionOptions!, clock, cancellationToken);
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
     }
 
@@ -55,7 +56,7 @@ public static class UploadHandler
     /// The form's own rules. Every other text part is in <see cref="UploadForm.Fields"/>: this is where those a feature
     /// reads (conversion options, a webhook URL) are validated, each error under its field's name.
     /// </summary>
-    private static ValidationProblem? Validate(UploadForm form)
+    private static ValidationProblem? Validate(UploadForm form, out ConversionOptions? options)
     {
         var errors = new Dictionary<string, string[]>();
         if (form.FileRefusal is not null)
@@ -67,17 +68,25 @@ public static class UploadHandler
             errors["fileName"] = ["Attach the audio file as the multipart file part 'fileName'."];
         }
 
-        if (AudioFormat.Find(form.NewFormat) is null)
+        var format = AudioFormat.Find(form.NewFormat);
+        if (format is null)
         {
             errors["newFormat"] = [TaskEndpoints.FormatError(form.NewFormat)];
         }
 
+        var conversion = format is null ? null : ConversionOptionsParser.Parse(form.Fields.Select(f => KeyValuePair.Create(f.Key, (string?)f.Value)), format);
+        foreach (var (option, messages) in conversion?.Errors ?? new Dictionary<string, string[]>())
+        {
+            errors[option] = messages;
+        }
+
+        options = conversion?.Options;
         return errors.Count > 0 ? Problems.Validation(errors) : null;
     }
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
     private static async Task<ConversionTask> InsertAndPublishAsync(
-        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, TimeProvider clock, CancellationToken cancellationToken)
+        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, ConversionOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
@@ -94,6 +103,7 @@ public static class UploadHandler
             InputBytes = file.Length,
             InputKey = file.Key,
             InputSha256 = file.Sha256,
+            Options = options.ToJson(),
         };
         await transitions.CreateAsync(task, cancellationToken);
         file.Keep();

@@ -113,7 +113,7 @@ public sealed class TaskRouteTests(ApiOnlyApp app) : IClassFixture<ApiOnlyApp>
 
     [Theory]
     [InlineData("{\"newFormat\": \"nope\"}", "newFormat")]
-    [InlineData("{}", "newFormat")]
+    [InlineData("{\"newFormat\": \"wav\", \"bitrate\": 128}", "bitrate")]
     [InlineData("{broken", "body")]
     public async Task PutWithABadBodyIsABadRequest(string body, string field)
     {
