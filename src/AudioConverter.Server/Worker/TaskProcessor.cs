@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using AudioConverter.Core.Media;
-using AudioConverter.Core.Notifications;
 using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Storage;
-using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -20,7 +18,6 @@ public sealed partial class TaskProcessor(
     IServiceScopeFactory scopes,
     IBlobStore blobs,
     IMediaConverter media,
-    NotificationQueue notifications,
     IOptions<WorkerOptions> workerOptions,
     TimeProvider clock,
     ILogger<TaskProcessor> logger)
@@ -119,11 +116,6 @@ public sealed partial class TaskProcessor(
 
             var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
             LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
-            if (finished)
-            {
-                // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
-                notifications.Enqueue(TaskNotification.Success(task, outputBytes, outputDuration));
-            }
 
             return Outcome.Done;
         }
@@ -218,12 +210,6 @@ public sealed partial class TaskProcessor(
                 .SetProperty(t => t.LeaseOwner, (string?)null)
                 .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
-
-        // A lost lease means another worker owns the outcome, and its e-mail.
-        if (updated == 1)
-        {
-            notifications.Enqueue(TaskNotification.Failure(task, message));
-        }
 
         return Outcome.Done;
     }
