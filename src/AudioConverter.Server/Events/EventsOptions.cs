@@ -12,7 +12,7 @@ public sealed class EventsOptions
     public int PollIntervalMilliseconds { get; set; } = 500;
 
     /// <summary>A comment line is sent this often on an idle stream, so proxies keep it open.</summary>
-    [Range(1, 3600)]
+    [Range(0.05, 3600)]
     public double HeartbeatSeconds { get; set; } = 15;
 
     /// <summary>Open streams one user may hold on one API process; one more is answered 429.</summary>
@@ -24,7 +24,7 @@ public sealed class EventsOptions
     public int BufferSize { get; set; } = 256;
 
     /// <summary>A stream whose client takes longer than this to take one write is dropped.</summary>
-    [Range(1, 600)]
+    [Range(0.05, 600)]
     public double WriteTimeoutSeconds { get; set; } = 30;
 
     /// <summary>How long events are kept for Last-Event-ID resumes; older ones are pruned.</summary>

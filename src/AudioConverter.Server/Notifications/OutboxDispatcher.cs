@@ -307,6 +307,11 @@ public sealed partial class OutboxDispatcher(
             Response = result.Response,
         });
         await db.SaveChangesAsync(cancellationToken);
+        if (status == OutboxStatuses.Failed)
+        {
+            LogGaveUp(logger, message.Type, message.Id, message.Attempts + 1, result.StatusCode is { } code ? $"HTTP {code}" : result.Response);
+        }
+
         var delivered = status == OutboxStatuses.Delivered ? attemptedAt.UtcDateTime : (DateTime?)null;
         var nextAt = (next ?? attemptedAt).UtcDateTime;
         await db.Outbox.Where(m => m.Id == message.Id && m.LeaseOwner == message.LeaseOwner)
@@ -370,6 +375,9 @@ public sealed partial class OutboxDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sending outbox message {MessageId} failed: {Reason}")]
     private static partial void LogSendFailed(ILogger logger, long messageId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gave up the {Type} message {MessageId} after {Attempts} attempts: {Reason}")]
+    private static partial void LogGaveUp(ILogger logger, string type, long messageId, int attempts, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook endpoint {EndpointId} answered 410 Gone and is disabled")]
     private static partial void LogDisabled(ILogger logger, long endpointId);
