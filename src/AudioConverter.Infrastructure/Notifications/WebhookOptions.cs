@@ -29,8 +29,9 @@ public sealed class WebhookOptions
     [Range(10, 60000)]
     public int PollIntervalMilliseconds { get; set; } = 500;
 
-    /// <summary>Waits before each retry, in seconds; the last one repeats until <see cref="MaxAgeHours"/>.</summary>
-    public double[] RetryScheduleSeconds { get; set; } = [5, 60, 300, 1800, 7200, 18000, 36000];
+    /// <summary>Waits before each retry, in seconds, comma-separated; the last one repeats until <see cref="MaxAgeHours"/>.</summary>
+    [RegularExpression(@"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$", ErrorMessage = "Webhooks:RetryScheduleSeconds must be numbers of seconds separated by commas, e.g. 5, 60, 300.")]
+    public string RetryScheduleSeconds { get; set; } = "5, 60, 300, 1800, 7200, 18000, 36000";
 
     /// <summary>A message older than this is given up.</summary>
     [Range(0.001, 168)]
@@ -44,5 +45,9 @@ public sealed class WebhookOptions
     [Range(1, 1000)]
     public int MaxEndpointsPerUser { get; set; } = 20;
 
-    public RetrySchedule Schedule => new(RetryScheduleSeconds.Select(TimeSpan.FromSeconds).ToArray(), TimeSpan.FromHours(MaxAgeHours), Jitter);
+    public RetrySchedule Schedule => new(
+        RetryScheduleSeconds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => TimeSpan.FromSeconds(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture))).ToArray(),
+        TimeSpan.FromHours(MaxAgeHours),
+        Jitter);
 }

@@ -158,6 +158,19 @@ public static class FeedRows
         return row;
     }
 
+    /// <summary>Many rows in one transaction, as a burst of changes would leave them.</summary>
+    public static async Task AppendManyAsync(IServiceProvider services, long userId, string type, int count)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        for (var i = 0; i < count; i++)
+        {
+            db.TaskEvents.Add(new TaskEvent { UserId = userId, TaskId = 100_000 + i, Type = type, Version = 1, Data = $"{{\"id\":{100_000 + i}}}", CreatedAt = DateTime.UtcNow });
+        }
+
+        await db.SaveChangesAsync();
+    }
+
     public static async Task<long> UserIdAsync(HttpClient client) =>
         (await client.GetFromJsonAsync<JsonElement>("/api/me", ApiClient.Json)).GetProperty("id").GetInt64();
 }
