@@ -53,7 +53,7 @@ public sealed class WebhookTargets(WebhookOptions options)
             return "The webhook URL is longer than 2048 characters.";
         }
 
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Host)))
+        if (!url.Contains("://", StringComparison.Ordinal) || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.Host)))
         {
             return $"'{url}' is not an absolute URL such as https://example.com/hooks/audio.";
         }
