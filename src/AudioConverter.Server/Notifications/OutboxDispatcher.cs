@@ -297,6 +297,8 @@ public sealed partial class OutboxDispatcher(
     /// <summary>Logs the attempt and settles the message, but only while this dispatcher still holds its lease.</summary>
     private async Task FinishAsync(AppDbContext db, OutboxMessage message, string status, DateTimeOffset? next, WebhookResult result, DateTimeOffset attemptedAt, CancellationToken cancellationToken)
     {
+        // One commit for the log line and the message's new state.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.DeliveryAttempts.Add(new DeliveryAttempt
         {
             MessageId = message.Id,
@@ -322,6 +324,7 @@ public sealed partial class OutboxDispatcher(
                 .SetProperty(x => x.DeliveredAt, delivered)
                 .SetProperty(x => x.LeaseOwner, (string?)null)
                 .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Drops events older than the retention window that the outbox has already read, and old settled messages, in batches.</summary>
