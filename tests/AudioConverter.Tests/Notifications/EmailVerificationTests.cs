@@ -23,7 +23,16 @@ public sealed class EmailVerificationTests
         Assert.True(me.GetProperty("notifications").GetBoolean());
         var userId = me.GetProperty("id").GetInt64();
 
-        await FeedRows.AppendAsync(factory.Services, userId, 1, TaskEventTypes.Processed, new { id = 1, fileName = "before.mp3", newFormat = "wav" });
+        var before = await FeedRows.AppendAsync(factory.Services, userId, 1, TaskEventTypes.Processed, new { id = 1, fileName = "before.mp3", newFormat = "wav" });
+        await Faults.Deadline.UntilAsync(
+            async () =>
+            {
+                await using var scope = factory.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+                return await db.OutboxCursors.AnyAsync(c => c.Position >= before.Id);
+            },
+            TimeSpan.FromSeconds(30),
+            "the dispatcher to read the event of the unverified address");
         var verification = Assert.Single(await MailDrop.WaitForAsync(address, verification: true));
         Assert.Contains("https://audio.example.test/api/auth/verify?token=", verification.TextBody, StringComparison.Ordinal);
         await MailDrop.VerifyAsync(client, address);
