@@ -48,12 +48,19 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
 
         // Every process up and nothing slowed any more, then let the stack settle by itself.
         await File.WriteAllTextAsync(stack.FfmpegDelayFile, "0");
+        var invariants = new SoakInvariants(stack, traffic);
         foreach (var process in stack.Processes.Where(p => p.Current is null))
         {
-            await process.StartAsync(TimeSpan.FromSeconds(120));
+            try
+            {
+                await process.StartAsync(TimeSpan.FromSeconds(120));
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                invariants.Violations.Add(new(SoakInvariants.RecoveryFailed, null, $"{process.Name} does not start after the faults: {e.Message[..Math.Min(e.Message.Length, 2000)]}"));
+            }
         }
 
-        var invariants = new SoakInvariants(stack, traffic);
         var settle = TimeSpan.FromSeconds(Setting("AC_SOAK_SETTLE_SECONDS", 120));
         var settled = await invariants.WaitForQuiescenceAsync(settle);
         Log(settled ? $"settled {(clock.Elapsed - chaos).TotalSeconds:F0} s after the faults stopped" : $"NOT settled {settle.TotalSeconds:F0} s after the faults stopped");

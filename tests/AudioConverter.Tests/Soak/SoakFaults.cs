@@ -137,7 +137,7 @@ public sealed class SoakFaults(SoakStack stack, int seed)
                 Term => TerminateAsync(target, pause),
                 RabbitMqRestart => RestartAsync(stack.Broker!.StopAsync, stack.Broker!.StartAgainAsync, 0.5 + (2 * hold)),
                 PostgresRestart => RestartAsync(stack.Database.StopAsync, stack.Database.StartAgainAsync, 0.5 + (2 * hold)),
-                S3Unreachable => RestartAsync(stack.S3.StopAsync, stack.S3.StartAgainAsync, 1 + (4 * hold)),
+                S3Unreachable => CutAsync(stack.S3Proxy, 1 + (4 * hold)),
                 DiskFull => FillAsync(target, 1 + (4 * hold)),
                 SlowFfmpeg => SlowAsync(2 + (4 * pause), 4 + (10 * hold)),
                 _ => throw new UnreachableException(kind),
@@ -191,6 +191,14 @@ public sealed class SoakFaults(SoakStack stack, int seed)
         await stop();
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         await start();
+        return null;
+    }
+
+    private static async Task<string?> CutAsync(TcpProxy proxy, double seconds)
+    {
+        proxy.Cut();
+        await Task.Delay(TimeSpan.FromSeconds(seconds));
+        proxy.Restore();
         return null;
     }
 

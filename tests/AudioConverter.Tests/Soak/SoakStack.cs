@@ -42,6 +42,11 @@ public sealed class SoakStack : IAsyncDisposable
 
     public PrivateS3rver S3 { get; private set; } = null!;
 
+    /// <summary>The processes reach s3rver through this proxy, which the soak cuts to make the store unreachable.</summary>
+    public TcpProxy S3Proxy { get; private set; } = null!;
+
+    public string S3Endpoint => $"http://127.0.0.1:{S3Proxy.Port}";
+
     public string PubSubProject { get; } = "audioconverter-soak";
 
     public string PubSubTopic { get; } = ExternalServices.UniqueName("soak");
@@ -86,6 +91,7 @@ public sealed class SoakStack : IAsyncDisposable
     {
         Database = await PrivatePostgres.StartAsync();
         S3 = await PrivateS3rver.StartAsync();
+        S3Proxy = new TcpProxy(S3.Port);
         if (Queue == SoakQueue.RabbitMq)
         {
             Broker = await PrivateRabbitMq.StartAsync();
@@ -102,7 +108,7 @@ public sealed class SoakStack : IAsyncDisposable
             ["Database:ConnectionString"] = ConnectionString,
             ["Database:MigrateOnStart"] = "false",
             ["Storage:Provider"] = "S3",
-            ["Storage:S3:ServiceUrl"] = S3.Endpoint,
+            ["Storage:S3:ServiceUrl"] = S3Endpoint,
             ["Storage:S3:Bucket"] = Bucket,
             ["Storage:S3:AccessKey"] = "S3RVER",
             ["Storage:S3:SecretKey"] = "S3RVER",
@@ -220,6 +226,11 @@ public sealed class SoakStack : IAsyncDisposable
         if (Broker is not null)
         {
             await Broker.DisposeAsync();
+        }
+
+        if (S3Proxy is not null)
+        {
+            await S3Proxy.DisposeAsync();
         }
 
         if (S3 is not null)
