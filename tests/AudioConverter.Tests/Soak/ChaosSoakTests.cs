@@ -37,7 +37,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
 
         var traffic = new SoakTraffic(stack, uploads, seed);
         await traffic.SignUpAsync();
-        var faults = new SoakFaults(stack, seed);
+        var faults = new SoakFaults(stack, seed, Log);
         using var stopTraffic = new CancellationTokenSource();
         var client = traffic.RunAsync(loops: 3, stopTraffic.Token);
         await faults.RunAsync(faultCount, TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(seconds * 2));
@@ -64,7 +64,7 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
         var settle = TimeSpan.FromSeconds(Setting("AC_SOAK_SETTLE_SECONDS", 120));
         var settled = await invariants.WaitForQuiescenceAsync(settle);
         Log(settled ? $"settled {(clock.Elapsed - chaos).TotalSeconds:F0} s after the faults stopped" : $"NOT settled {settle.TotalSeconds:F0} s after the faults stopped");
-        await invariants.CheckAsync(faults.Done);
+        await invariants.CheckAsync(faults.Done, Log);
         if (queue == SoakQueue.PubSub)
         {
             foreach (var process in stack.Processes)

@@ -10,7 +10,7 @@ public sealed record SoakFault(int Number, string Kind, string Target, DateTime 
 /// target that is not already in a fault, and recovers from each by itself (restart, start again, free the disk).
 /// Process faults are frequent (a restart takes a second or two); database and broker restarts rarer.
 /// </summary>
-public sealed class SoakFaults(SoakStack stack, int seed)
+public sealed class SoakFaults(SoakStack stack, int seed, Action<string> log)
 {
     public const string Kill = "kill -9";
     public const string Term = "SIGTERM";
@@ -155,10 +155,13 @@ public sealed class SoakFaults(SoakStack stack, int seed)
             }
         }
 
+        var fault = new SoakFault(number, kind, target, at, DateTime.UtcNow, problem);
         lock (done)
         {
-            done.Add(new SoakFault(number, kind, target, at, DateTime.UtcNow, problem));
+            done.Add(fault);
         }
+
+        log($"fault #{number} {kind} of {target} at {at:HH:mm:ss.f}, recovered in {(fault.Ended - at).TotalSeconds:F1} s{(problem is null ? "" : ": " + problem)}");
     }
 
     private SoakProcess Process(string name) => stack.Processes.Single(p => p.Name == name);

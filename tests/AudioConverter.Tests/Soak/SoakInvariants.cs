@@ -71,7 +71,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         return false;
     }
 
-    public async Task CheckAsync(IReadOnlyList<SoakFault> faults)
+    public async Task CheckAsync(IReadOnlyList<SoakFault> faults, Action<string> log)
     {
         foreach (var fault in faults.Where(f => f.Problem is not null))
         {
@@ -132,19 +132,22 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
             }
         }
 
+        log($"checked {rows.Count} rows; checking the bucket");
         await CheckBucketAsync(rows);
+        log("checked the bucket; checking the outbox, the logs and the work folders");
         await CheckOutboxAsync(db);
         CheckLogs();
         await CheckWorkFoldersAsync();
         if (stack.Queue == SoakQueue.RabbitMq)
         {
+            log("checking the queues");
             await CheckRabbitMqAsync();
         }
     }
 
     private async Task CheckBucketAsync(List<ConversionTask> rows)
     {
-        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config { ServiceURL = stack.S3.Endpoint, ForcePathStyle = true });
+        using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config { ServiceURL = stack.S3.Endpoint, ForcePathStyle = true, Timeout = TimeSpan.FromSeconds(20), MaxErrorRetry = 2 });
         var objects = new List<S3Object>();
         var request = new ListObjectsV2Request { BucketName = SoakStack.Bucket };
         ListObjectsV2Response page;
@@ -300,7 +303,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
 
     private async Task CheckRabbitMqAsync()
     {
-        var factory = new ConnectionFactory { Uri = new Uri(stack.Broker!.Uri) };
+        var factory = new ConnectionFactory { Uri = new Uri(stack.Broker!.Uri), RequestedConnectionTimeout = TimeSpan.FromSeconds(20) };
         await using var connection = await factory.CreateConnectionAsync();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         uint ready;
