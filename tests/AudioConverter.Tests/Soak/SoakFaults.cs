@@ -22,6 +22,7 @@ public sealed class SoakFaults(SoakStack stack, int seed, Action<string> log)
 
     private readonly Random random = new(seed);
     private readonly HashSet<string> busy = [];
+    private readonly Dictionary<string, DateTime> restUntil = [];
     private readonly List<SoakFault> done = [];
     private readonly List<Task> running = [];
     private int started;
@@ -95,7 +96,12 @@ public sealed class SoakFaults(SoakStack stack, int seed, Action<string> log)
 
         lock (busy)
         {
-            var free = options.Where(o => !busy.Contains(o.Target) && !(o.Kind == SlowFfmpeg && busy.Contains(stack.SlowFfmpegWorker.Name + " ffmpeg"))).ToList();
+            // One process of each role down at a time, so the client keeps a way in and the work a way on;
+            // a backend gets a rest after its fault (PostgreSQL and RabbitMQ restarts take seconds).
+            var now = DateTime.UtcNow;
+            var down = stack.Processes.Where(p => busy.Contains(p.Name)).Select(p => p.Role).ToHashSet();
+            var free = options.Where(o => !busy.Contains(o.Target) && now >= restUntil.GetValueOrDefault(o.Target)
+                && !(o.Kind is Kill or Term && down.Contains(stack.Processes.Single(p => p.Name == o.Target).Role))).ToList();
             if (free.Count == 0)
             {
                 return null;
@@ -152,6 +158,14 @@ public sealed class SoakFaults(SoakStack stack, int seed, Action<string> log)
             lock (busy)
             {
                 busy.Remove(target);
+                restUntil[target] = DateTime.UtcNow + kind switch
+                {
+                    RabbitMqRestart => TimeSpan.FromSeconds(30),
+                    PostgresRestart => TimeSpan.FromSeconds(15),
+                    S3Unreachable => TimeSpan.FromSeconds(4),
+                    DiskFull => TimeSpan.FromSeconds(3),
+                    _ => TimeSpan.Zero,
+                };
             }
         }
 
