@@ -296,7 +296,8 @@ public sealed class SoakProcess(string name, string role, string dataDirectory, 
         {
             try
             {
-                Current = await ServerProcess.StartAsync(DataDirectory, settings, Port);
+                // A loaded machine (the soak shares it) can take minutes to start a process: wait as long as the caller allows.
+                Current = await ServerProcess.StartAsync(DataDirectory, settings, Port, deadline - DateTime.UtcNow);
                 Starts++;
                 return;
             }
