@@ -77,6 +77,10 @@ public static class InfrastructureServiceCollectionExtensions
 
         services.AddSingleton<IMediaConverter, FfmpegMediaConverter>();
 
+        // A task's life: its transitions (on the database's clock) and the one publisher.
+        services.AddScoped(provider => new TaskTransitions(provider.GetRequiredService<AppDbContext>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddScoped<TaskPublisher>();
+
         // Checked in every role so a wrong key stops any process, though only workers send.
         var notifications = Section<NotificationOptions>(configuration, NotificationOptions.Section, o => o.Errors());
         services.AddSingleton(notifications);

@@ -14,4 +14,13 @@ public interface IBlobStore
 
     /// <summary>Whether the store answers; used by readiness checks.</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The objects whose key starts with <paramref name="prefix"/> (e.g. <c>originals/</c>), read page by page, with
+    /// their last write time; for the orphan and retention scans.
+    /// </summary>
+    IAsyncEnumerable<StoredBlob> ListAsync(string prefix, CancellationToken cancellationToken);
 }
+
+/// <summary>One listed object.</summary>
+public sealed record StoredBlob(string Key, DateTime LastModifiedUtc);

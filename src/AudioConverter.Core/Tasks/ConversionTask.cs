@@ -30,7 +30,16 @@ public sealed class ConversionTask
     /// <summary>How many times a worker has claimed this version.</summary>
     public int Attempts { get; set; }
 
-    /// <summary>Identifies the current claim; a worker may only finish a task whose lease it holds.</summary>
+    /// <summary>
+    /// Fencing token: incremented by every claim. Output keys carry it and a worker may only finish, fail or
+    /// renew while the row still holds its fence, so a worker that lost its lease can never overwrite the winner.
+    /// </summary>
+    public long Fence { get; set; }
+
+    /// <summary>0-100 while processing, as far as the conversion has reported.</summary>
+    public int? Progress { get; set; }
+
+    /// <summary>Identifies the current claim's process-local work folder; the fence decides who owns the task.</summary>
     public string? LeaseOwner { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
 
@@ -40,6 +49,6 @@ public sealed class ConversionTask
     /// <summary>When a queue message was last published for this task; null when a publish is owed (failed or retry).</summary>
     public DateTime? PublishedAt { get; set; }
 
-    /// <summary>The key an output of this task's current version and format is stored under.</summary>
-    public string OutputKeyFor(AudioFormat format) => $"converted/{Id}-v{Version}.{format.Extension}";
+    /// <summary>The key the output of this task's current version, claim and format is stored under.</summary>
+    public string OutputKeyFor(AudioFormat format) => $"converted/{Id}-v{Version}-f{Fence}.{format.Extension}";
 }

@@ -95,6 +95,22 @@ public sealed class LocalDiskBlobStore : IBlobStore
         }
     }
 
+    public async IAsyncEnumerable<StoredBlob> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Keys are folders then a name: list the folder the prefix names and keep the keys that start with it.
+        var slash = prefix.LastIndexOf('/');
+        foreach (var (key, lastWrite) in List(slash >= 0 ? prefix[..slash] : ""))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return new StoredBlob(key, lastWrite);
+            }
+        }
+
+        await Task.CompletedTask;
+    }
+
     private string PathFor(string key)
     {
         if (string.IsNullOrWhiteSpace(key) || key.Contains("..", StringComparison.Ordinal) || key.Contains('\\') || key.StartsWith('/') || key.Contains('\0'))

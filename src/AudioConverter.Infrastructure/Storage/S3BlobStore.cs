@@ -162,6 +162,22 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         }
     }
 
+    public async IAsyncEnumerable<StoredBlob> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = options.Bucket, Prefix = prefix, MaxKeys = 1000 };
+        do
+        {
+            var page = await client.ListObjectsV2Async(request, cancellationToken);
+            foreach (var item in page.S3Objects ?? [])
+            {
+                yield return new StoredBlob(item.Key, item.LastModified?.ToUniversalTime() ?? DateTime.MaxValue);
+            }
+
+            request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (request.ContinuationToken is not null);
+    }
+
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         try

@@ -30,6 +30,15 @@ public static class AudioConverterHost
             builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         }
 
+        // The in-process queue lives in one process: with split roles every task would wait for a sweeper that never
+        // sees it. An API that deliberately converts nothing (a read-only front, a test) says so with Queue:InProcessWithoutWorker.
+        if (!(hosting.RunsApi && hosting.RunsWorker)
+            && (builder.Configuration["Queue:Provider"] ?? "InProcess").Equals("InProcess", StringComparison.OrdinalIgnoreCase)
+            && !(hosting.RunsApi && builder.Configuration.GetValue("Queue:InProcessWithoutWorker", false)))
+        {
+            throw new StartupConfigurationException($"Role '{hosting.Role}' needs a shared queue: the in-process queue (Queue:Provider InProcess) only works with --role both; set Queue:Provider to RabbitMq or PubSub.");
+        }
+
         var services = builder.Services;
         services.AddSingleton(hosting);
         services.AddSingleton(TimeProvider.System);
@@ -38,7 +47,8 @@ public static class AudioConverterHost
         services.AddExceptionHandler<UnavailableExceptionHandler>();
         services.AddHealthChecks().AddCheck<ReadinessCheck>("backends", tags: ["ready"]);
         services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection(UploadOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection(WorkerOptions.Section)).ValidateDataAnnotations().ValidateOnStart()
+            .PostConfigure(o => o.InstanceId = WorkerInstance.Id(builder.Configuration));
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds((builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>()?.ShutdownGraceSeconds ?? 20) + 10));
         services.AddTokenAuthentication(builder.Configuration);
         services.AddOpenApi(OpenApiDocument.Configure);
@@ -59,6 +69,7 @@ public static class AudioConverterHost
             services.AddSingleton<LeftoverCleaner>();
             services.AddHostedService<ConversionWorker>();
             services.AddHostedService<Sweeper>();
+            services.AddHostedService<StorageJanitor>();
         }
 
         return hosting;

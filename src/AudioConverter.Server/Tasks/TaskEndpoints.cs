@@ -1,4 +1,3 @@
-using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
@@ -9,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AudioConverter.Server.Tasks;
 
-public static partial class TaskEndpoints
+public static class TaskEndpoints
 {
     // The list is the hottest read: compiled once instead of translated per request.
     private static readonly Func<AppDbContext, long, int, IAsyncEnumerable<ConversionTask>> OldestFirst =
@@ -78,7 +77,7 @@ public static partial class TaskEndpoints
     }
 
     private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> ReconvertAsync(
-        long id, HttpContext context, AppDbContext db, IBlobStore blobs, ITaskQueue queue, TimeProvider clock, ILogger<ReconvertRequest> logger, CancellationToken cancellationToken)
+        long id, HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, CancellationToken cancellationToken)
     {
         var userId = TokenService.UserId(context.User);
         var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
@@ -99,75 +98,86 @@ public static partial class TaskEndpoints
             return Problems.Validation("newFormat", FormatError(body.NewFormat));
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var updated = await db.Tasks
-            .Where(t => t.Id == id && t.UserId == userId && t.Status != ConversionStatus.Processing && t.Version == task.Version)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.NewFormat, format.Name)
-                .SetProperty(t => t.Status, ConversionStatus.Uploaded)
-                .SetProperty(t => t.Version, t => t.Version + 1)
-                .SetProperty(t => t.Error, (string?)null)
-                .SetProperty(t => t.OutputKey, (string?)null)
-                .SetProperty(t => t.OutputBytes, (long?)null)
-                .SetProperty(t => t.StartedAt, (DateTime?)null)
-                .SetProperty(t => t.ProcessedAt, (DateTime?)null)
-                .SetProperty(t => t.Attempts, 0)
-                .SetProperty(t => t.NotBefore, (DateTime?)null)
-                .SetProperty(t => t.LeaseOwner, (string?)null)
-                .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(t => t.PublishedAt, now)
-                .SetProperty(t => t.UpdatedAt, now), cancellationToken);
-        if (updated == 0)
+        // Compare and swap against the row as read: a worker finishing in between changes the output key, and the
+        // update is tried again on the fresh row, so the key deleted is always the one the winning update replaced.
+        for (var attempt = 0; ; attempt++)
         {
-            return Problems.Conflict("The task is being converted right now; wait until it is processed or failed, then try again.");
+            if (task.Status == ConversionStatus.Processing)
+            {
+                return Problems.Conflict("The task is being converted right now; wait until it is processed or failed, then try again.");
+            }
+
+            if (task.Status == ConversionStatus.Expired)
+            {
+                return Problems.Conflict("The task's files were removed after the retention period; upload the file again.");
+            }
+
+            if (await transitions.ReconvertAsync(task, format.Name, cancellationToken))
+            {
+                break;
+            }
+
+            task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+            if (task is null)
+            {
+                return Problems.NotFound();
+            }
+
+            if (attempt >= 5)
+            {
+                return Problems.Conflict("The task changed while it was being converted again; try again.");
+            }
         }
 
         if (task.OutputKey is not null)
         {
-            await blobs.DeleteAsync(task.OutputKey, cancellationToken);
+            await blobs.DeleteAsync(task.OutputKey, CancellationToken.None);
         }
 
-        await PublishAsync(db, queue, id, logger, cancellationToken);
-        var fresh = await db.Tasks.AsNoTracking().FirstAsync(t => t.Id == id, cancellationToken);
+        var fresh = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, CancellationToken.None);
+        if (fresh is null)
+        {
+            // Deleted by a concurrent request after this one won: nothing left to convert or to show.
+            return Problems.NotFound();
+        }
+
+        await publisher.PublishAsync(id, fresh.Fence, CancellationToken.None);
         return TypedResults.Ok(TaskResponse.From(fresh));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        long id, HttpContext context, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+        long id, HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, CancellationToken cancellationToken)
     {
         var userId = TokenService.UserId(context.User);
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
-        if (task is null)
+        for (var attempt = 0; ; attempt++)
         {
-            return Problems.NotFound();
-        }
+            var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+            if (task is null)
+            {
+                return Problems.NotFound();
+            }
 
-        var deleted = await db.Tasks.Where(t => t.Id == id && t.UserId == userId && t.Status != ConversionStatus.Processing).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
-        {
-            return Problems.Conflict("The task is being converted right now; wait until it is processed or failed, then delete it.");
-        }
+            if (task.Status == ConversionStatus.Processing)
+            {
+                return Problems.Conflict("The task is being converted right now; wait until it is processed or failed, then delete it.");
+            }
 
-        await blobs.DeleteAsync(task.InputKey, cancellationToken);
-        if (task.OutputKey is not null)
-        {
-            await blobs.DeleteAsync(task.OutputKey, cancellationToken);
-        }
+            // The delete wins only against the row as read, so the files removed are exactly the deleted row's.
+            if (await transitions.DeleteAsync(task, cancellationToken))
+            {
+                await blobs.DeleteAsync(task.InputKey, CancellationToken.None);
+                if (task.OutputKey is not null)
+                {
+                    await blobs.DeleteAsync(task.OutputKey, CancellationToken.None);
+                }
 
-        return TypedResults.NoContent();
-    }
+                return TypedResults.NoContent();
+            }
 
-    /// <summary>Publishes the wake-up message; when the queue is down the row says a publish is owed and the sweeper sends it.</summary>
-    internal static async Task PublishAsync(AppDbContext db, ITaskQueue queue, long taskId, ILogger logger, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await queue.PublishAsync(taskId, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogPublishFailed(logger, taskId, e.Message);
-            await db.Tasks.Where(t => t.Id == taskId).ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, (DateTime?)null), CancellationToken.None);
+            if (attempt >= 5)
+            {
+                return Problems.Conflict("The task changed while it was being deleted; try again.");
+            }
         }
     }
 
@@ -175,7 +185,4 @@ public static partial class TaskEndpoints
         string.IsNullOrWhiteSpace(requested)
             ? $"Choose the format to convert to: one of {string.Join(", ", AudioFormat.All.Select(f => f.Name))}."
             : $"'{requested}' is not a supported format; choose one of {string.Join(", ", AudioFormat.All.Select(f => f.Name))}.";
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing task {TaskId} failed; the sweeper will publish it: {Reason}")]
-    private static partial void LogPublishFailed(ILogger logger, long taskId, string reason);
 }

@@ -23,7 +23,7 @@ public static class UploadHandler
     private const int MaxTextFieldBytes = 4096;
 
     public static async Task<Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        HttpContext context, AppDbContext db, IBlobStore blobs, ITaskQueue queue, IOptions<UploadOptions> options, TimeProvider clock,
+        HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, IOptions<UploadOptions> options, TimeProvider clock,
         ILogger<UploadOptions> logger, CancellationToken cancellationToken)
     {
         var limits = options.Value;
@@ -148,7 +148,18 @@ public static class UploadHandler
         }
 
         // Checked again with the real size: the body's length was not known before it was read.
-        if (await UploadQuota.CheckBytesAsync(db, userId, inputBytes, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
+        UploadQuota.Refusal? overBytes;
+        try
+        {
+            overBytes = await UploadQuota.CheckBytesAsync(db, userId, inputBytes, limits, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        }
+        catch
+        {
+            await DeleteQuietlyAsync(blobs, storedKey);
+            throw;
+        }
+
+        if (overBytes is not null)
         {
             return await RefuseAsync(blobs, storedKey, Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter));
         }
@@ -164,14 +175,12 @@ public static class UploadHandler
             Status = ConversionStatus.Uploaded,
             CreatedAt = now,
             UpdatedAt = now,
-            PublishedAt = now,
             InputBytes = inputBytes,
             InputKey = storedKey!,
         };
         try
         {
-            db.Tasks.Add(task);
-            await db.SaveChangesAsync(cancellationToken);
+            await transitions.CreateAsync(task, cancellationToken);
         }
         catch
         {
@@ -179,7 +188,8 @@ public static class UploadHandler
             throw;
         }
 
-        await TaskEndpoints.PublishAsync(db, queue, task.Id, logger, cancellationToken);
+        // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
+        await publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
     }
 

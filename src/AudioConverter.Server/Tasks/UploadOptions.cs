@@ -21,4 +21,8 @@ public sealed class UploadOptions
     /// <summary>Bytes one user may upload in any hour (counted over the tasks created in the last hour).</summary>
     [Range(1, long.MaxValue)]
     public long MaxBytesPerUserPerHour { get; set; } = 50L * 1024 * 1024 * 1024;
+
+    /// <summary>Bytes one user may keep stored, originals and outputs together (expired tasks no longer count); 0 = no limit.</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxStoredBytesPerUser { get; set; } = 20L * 1024 * 1024 * 1024;
 }

@@ -6,7 +6,8 @@ namespace AudioConverter.Server.Tasks;
 
 /// <summary>
 /// Per-user limits on uploads, so one account cannot fill the queue or the disk: tasks waiting or converting at once,
-/// and bytes uploaded over the last hour (counted from the task rows, so a deleted task no longer counts).
+/// bytes uploaded over the last hour, and bytes stored (originals and outputs); all counted from the task rows, so a
+/// deleted task no longer counts, and an expired one no longer counts as stored.
 /// </summary>
 public static class UploadQuota
 {
@@ -30,9 +31,32 @@ public static class UploadQuota
         return await CheckBytesAsync(db, userId, 0, limits, now, cancellationToken);
     }
 
-    /// <summary>Null when the user may upload <paramref name="incomingBytes"/> more bytes within the hour.</summary>
+    /// <summary>How long to tell a client over its storage quota to wait: nothing frees space but deleting or retention.</summary>
+    private static readonly TimeSpan StorageRetryAfter = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The bytes a user stores: originals and outputs of every task whose files are kept (for <c>GET /api/me</c> and
+    /// the storage quota). Outputs count as soon as they exist, so an input that decodes into a huge output uses it up.
+    /// </summary>
+    public static Task<long> StoredBytesAsync(AppDbContext db, long userId, CancellationToken cancellationToken) =>
+        db.Tasks.AsNoTracking()
+            .Where(t => t.UserId == userId && t.Status != ConversionStatus.Expired)
+            .SumAsync(t => t.InputBytes + (t.OutputBytes ?? 0), cancellationToken);
+
+    /// <summary>Null when the user may upload <paramref name="incomingBytes"/> more bytes: within the hour, and within the storage quota.</summary>
     public static async Task<Refusal?> CheckBytesAsync(AppDbContext db, long userId, long incomingBytes, UploadOptions limits, DateTime now, CancellationToken cancellationToken)
     {
+        if (limits.MaxStoredBytesPerUser > 0)
+        {
+            var stored = await StoredBytesAsync(db, userId, cancellationToken);
+            if (stored + Math.Max(incomingBytes, 1) > limits.MaxStoredBytesPerUser)
+            {
+                return new Refusal(
+                    $"Your files take {stored:N0} bytes and this one is {incomingBytes:N0} bytes; the limit is {limits.MaxStoredBytesPerUser:N0} bytes stored (Uploads:MaxStoredBytesPerUser, originals and converted files together). Delete some tasks, then upload again.",
+                    StorageRetryAfter);
+            }
+        }
+
         var since = now.AddHours(-1);
         var recent = db.Tasks.AsNoTracking().Where(t => t.UserId == userId && t.CreatedAt > since);
         var used = await recent.SumAsync(t => t.InputBytes, cancellationToken);

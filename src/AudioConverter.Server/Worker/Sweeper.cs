@@ -1,6 +1,8 @@
+using AudioConverter.Core.Notifications;
 using AudioConverter.Core.Queue;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
+using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +12,8 @@ namespace AudioConverter.Server.Worker;
 /// Makes sure no accepted task is lost: at start-up and then periodically it reclaims tasks whose lease
 /// expired (their worker died) and publishes tasks that are owed a message (a lost publish, a retry, a restart).
 /// </summary>
-public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, LeftoverCleaner leftovers, TimeProvider clock, ILogger<Sweeper> logger)
+public sealed partial class Sweeper(
+    IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, LeftoverCleaner leftovers, NotificationQueue notifications, TimeProvider clock, ILogger<Sweeper> logger)
     : BackgroundService
 {
     private const int BatchSize = 500;
@@ -26,7 +29,6 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
                 await SweepAsync(everything, stoppingToken);
                 everything = false;
                 await leftovers.CleanTempFolderAsync(stoppingToken);
-                await leftovers.CleanBlobsAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -49,30 +51,29 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
+        var transitions = scope.ServiceProvider.GetRequiredService<TaskTransitions>();
+        var publisher = new TaskPublisher(transitions, queue, scope.ServiceProvider.GetRequiredService<ILogger<TaskPublisher>>());
+        var now = await transitions.NowAsync(cancellationToken);
         var settings = options.Value;
+        var policy = settings.RetryPolicy;
 
         var expired = await db.Tasks.AsNoTracking()
             .Where(t => t.Status == ConversionStatus.Processing && t.LeaseExpiresAt < now)
             .OrderBy(t => t.Id)
-            .Select(t => new { t.Id, t.LeaseOwner, t.Attempts })
             .Take(BatchSize)
             .ToListAsync(cancellationToken);
         foreach (var task in expired)
         {
-            var giveUp = task.Attempts >= settings.MaxAttempts;
-            var reclaimed = await db.Tasks
-                .Where(t => t.Id == task.Id && t.Status == ConversionStatus.Processing && t.LeaseOwner == task.LeaseOwner && t.LeaseExpiresAt < now)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(t => t.Status, giveUp ? ConversionStatus.Failed : ConversionStatus.Uploaded)
-                    .SetProperty(t => t.Error, giveUp ? $"The conversion was interrupted {task.Attempts} times (the worker stopped); convert it again." : null)
-                    .SetProperty(t => t.PublishedAt, (DateTime?)null)
-                    .SetProperty(t => t.LeaseOwner, (string?)null)
-                    .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
-                    .SetProperty(t => t.UpdatedAt, now), cancellationToken);
-            if (reclaimed == 1)
+            var outcome = await transitions.ReclaimAsync(task.Id, task.Fence, task.Attempts, policy, cancellationToken);
+            if (outcome == ReclaimOutcome.GaveUp)
             {
-                LogReclaimed(logger, task.Id, giveUp);
+                var failed = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == task.Id, cancellationToken);
+                notifications.Enqueue(TaskNotification.Failure(task, failed?.Error ?? "The conversion was interrupted too often."));
+            }
+
+            if (outcome != ReclaimOutcome.None)
+            {
+                LogReclaimed(logger, task.Id, outcome == ReclaimOutcome.GaveUp);
             }
         }
 
@@ -81,32 +82,30 @@ public sealed partial class Sweeper(IServiceScopeFactory scopes, ITaskQueue queu
             .Where(t => t.Status == ConversionStatus.Uploaded && (t.NotBefore == null || t.NotBefore <= now)
                 && (republishAll || t.PublishedAt == null || t.PublishedAt < republishBefore))
             .OrderBy(t => t.Id)
-            .Select(t => t.Id)
+            .Select(t => new { t.Id, t.Fence, Owed = t.PublishedAt == null })
             .Take(republishAll ? int.MaxValue : BatchSize)
             .ToListAsync(cancellationToken);
-        foreach (var id in owed)
+        var published = 0;
+        foreach (var task in owed)
         {
-            // Marked before publishing: a worker may take the message and reset the mark (a retry) before a later write would land.
-            await db.Tasks.Where(t => t.Id == id && t.Status == ConversionStatus.Uploaded)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, now), cancellationToken);
-            try
+            var sent = task.Owed
+                ? await publisher.PublishAsync(task.Id, task.Fence, cancellationToken)
+                : await publisher.RepublishAsync(task.Id, task.Fence, cancellationToken);
+            if (!sent)
             {
-                await queue.PublishAsync(id, cancellationToken);
+                // The queue is down: the rest stay owed for the next pass.
+                break;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                await db.Tasks.Where(t => t.Id == id && t.Status == ConversionStatus.Uploaded && t.PublishedAt == now)
-                    .ExecuteUpdateAsync(s => s.SetProperty(t => t.PublishedAt, (DateTime?)null), CancellationToken.None);
-                throw;
-            }
+
+            published++;
         }
 
-        if (owed.Count > 0)
+        if (published > 0)
         {
-            LogRepublished(logger, owed.Count);
+            LogRepublished(logger, published);
         }
 
-        return owed.Count;
+        return published;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reclaimed task {TaskId} whose lease expired (failed for good: {GaveUp})")]

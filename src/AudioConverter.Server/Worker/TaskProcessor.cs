@@ -13,8 +13,11 @@ using Microsoft.Extensions.Options;
 namespace AudioConverter.Server.Worker;
 
 /// <summary>
-/// One delivery: claim the task with a conditional update and a lease, probe, convert, store the output
-/// under a key of the task's version, finish the row, then settle the message.
+/// One delivery: claim the task (a lease on the database's clock and a new fence), convert, store the output under a
+/// key carrying the fence, finish the row only while the fence is still this claim's, then settle the message. A
+/// renewal that finds the fence gone stops ffmpeg at once and deletes what this claim wrote. Whatever happens, the
+/// renewer stops and the message is settled in <c>finally</c>; an outcome that cannot be recorded (the database is
+/// down) leaves the lease to expire, and the sweeper takes the task over.
 /// </summary>
 public sealed partial class TaskProcessor(
     IServiceScopeFactory scopes,
@@ -32,120 +35,169 @@ public sealed partial class TaskProcessor(
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = delivery.TaskId });
         var leaseOwner = Guid.NewGuid().ToString("N");
-        ConversionTask? task;
+        ClaimResult claim;
         try
         {
-            task = await ClaimAsync(delivery.TaskId, leaseOwner, stopping);
+            claim = await WithTransitionsAsync(t => t.ClaimAsync(delivery.TaskId, leaseOwner, options.ClaimRules, stopping));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The database is unreachable: hand the message back; the row is untouched.
             LogClaimFailed(logger, delivery.TaskId, e.Message);
             await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
-            await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, stopping);
             return;
         }
 
-        if (task is null)
+        if (claim.Outcome == ClaimOutcome.Deferred)
         {
-            // Already claimed, finished, deleted or waiting for a retry: nothing to do for this message.
+            await DeferAsync(delivery);
+            return;
+        }
+
+        if (claim.Task is not { } task)
+        {
+            // Already claimed, finished, deleted, waiting for a retry or at its attempt limit: nothing to do for this message.
             await SettleAsync(() => delivery.AckAsync(CancellationToken.None));
             return;
         }
 
-        LogClaimed(logger, task.Id, task.Version, task.Attempts);
-        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var renewer = RenewLeaseAsync(task.Id, leaseOwner, delivery, renewal.Token);
-        var outcome = await ConvertAsync(task, leaseOwner, stopping);
-        await renewal.CancelAsync();
-        await renewer;
-
-        if (outcome == Outcome.HandedBack)
+        LogClaimed(logger, task.Id, task.Version, task.Attempts, task.Fence);
+        using var conversion = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        using var renewal = new CancellationTokenSource();
+        var lease = new LeaseState();
+        var renewer = RenewLeaseAsync(task, delivery, lease, conversion, renewal.Token);
+        var outcome = Outcome.LeftToExpire;
+        try
         {
+            outcome = await ConvertAsync(task, leaseOwner, lease, conversion.Token, stopping);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+        {
+            // Recording the outcome failed: the lease is left to expire and the sweeper reclaims the task.
+            LogOutcomeNotRecorded(logger, task.Id, e.Message);
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewer;
+            if (outcome == Outcome.HandedBack)
+            {
+                await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
+            }
+            else
+            {
+                await SettleAsync(() => delivery.AckAsync(CancellationToken.None));
+            }
+        }
+    }
+
+    /// <summary>The owner has its share of the workers while others wait: the task is offered again shortly, by the sweeper.</summary>
+    private async Task DeferAsync(IQueueDelivery delivery)
+    {
+        try
+        {
+            await WithTransitionsAsync(t => t.DeferAsync(delivery.TaskId, TimeSpan.FromSeconds(options.FairnessDelaySeconds), CancellationToken.None));
+            LogDeferred(logger, delivery.TaskId);
+            await SettleAsync(() => delivery.AckAsync(CancellationToken.None));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogClaimFailed(logger, delivery.TaskId, e.Message);
             await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
         }
-        else
-        {
-            await SettleAsync(() => delivery.AckAsync(CancellationToken.None));
-        }
     }
 
-    private async Task<ConversionTask?> ClaimAsync(long taskId, string leaseOwner, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var leaseUntil = now.AddSeconds(options.LeaseSeconds);
-        var claimed = await db.Tasks
-            .Where(t => t.Id == taskId
-                && ((t.Status == ConversionStatus.Uploaded && (t.NotBefore == null || t.NotBefore <= now))
-                    || (t.Status == ConversionStatus.Processing && t.LeaseExpiresAt < now)))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.Status, ConversionStatus.Processing)
-                .SetProperty(t => t.LeaseOwner, leaseOwner)
-                .SetProperty(t => t.LeaseExpiresAt, leaseUntil)
-                .SetProperty(t => t.StartedAt, now)
-                .SetProperty(t => t.Attempts, t => t.Attempts + 1)
-                .SetProperty(t => t.NotBefore, (DateTime?)null)
-                .SetProperty(t => t.UpdatedAt, now), cancellationToken);
-        return claimed == 0 ? null : await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == taskId && t.LeaseOwner == leaseOwner, cancellationToken);
-    }
-
-    private async Task<Outcome> ConvertAsync(ConversionTask task, string leaseOwner, CancellationToken stopping)
+    private async Task<Outcome> ConvertAsync(ConversionTask task, string leaseOwner, LeaseState lease, CancellationToken cancellationToken, CancellationToken stopping)
     {
         var format = AudioFormat.Find(task.NewFormat);
         var workFolder = Path.Combine(options.EffectiveTempPath, $"{task.Id}-v{task.Version}-{leaseOwner}");
         var started = Stopwatch.GetTimestamp();
+        string? inputPath = null, storedKey = null;
         try
         {
             if (format is null)
             {
-                return await FailAsync(task, leaseOwner, $"The format '{task.NewFormat}' is not supported.");
+                return await FailAsync(task, $"The format '{task.NewFormat}' is not supported.");
             }
 
             Directory.CreateDirectory(workFolder);
-            var inputPath = await LocalInputAsync(task, workFolder, stopping);
+            inputPath = await LocalInputAsync(task, workFolder, cancellationToken);
             if (inputPath is null)
             {
-                return await FailAsync(task, leaseOwner, "The uploaded file is missing from storage; upload it again.");
+                return await FailAsync(task, "The uploaded file is missing from storage; upload it again.");
             }
 
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
-            var conversion = await media.ConvertAsync(inputPath, outputPath, format, stopping);
+            var conversion = await media.ConvertAsync(inputPath, outputPath, format, cancellationToken);
             var outputDuration = conversion.OutputDurationSeconds ?? conversion.InputDurationSeconds;
 
-            var outputKey = task.OutputKeyFor(format);
-            var outputBytes = await StoreOutputAsync(outputKey, outputPath, stopping);
-
-            var finished = await FinishAsync(task, leaseOwner, outputKey, outputBytes, outputDuration);
-            LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
-            if (finished)
+            // The file ffmpeg wrote must still be there: if it is not, something else removed it, and that is not the input's fault.
+            var written = new FileInfo(outputPath);
+            if (!written.Exists)
             {
-                // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
-                notifications.Enqueue(TaskNotification.Success(task, outputBytes, outputDuration));
+                throw new IOException("The converted file disappeared from the work folder before it was stored.");
             }
 
+            var cap = options.OutputCapFor(task.InputBytes);
+            if (written.Length > cap)
+            {
+                return await FailAsync(task, $"The converted file would be {written.Length:N0} bytes, over this upload's output limit of {cap:N0} bytes ({options.OutputExpansionFactor:0.##} times the input, at least {options.MinOutputCapBytes:N0} bytes; Worker:OutputExpansionFactor). Choose a more compact format or a shorter part of the file.");
+            }
+
+            var outputKey = task.OutputKeyFor(format);
+            storedKey = outputKey;
+            var outputBytes = await StoreOutputAsync(outputKey, outputPath, cancellationToken);
+
+            var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, CancellationToken.None));
+            LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            if (!finished)
+            {
+                // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
+                LogLeaseLost(logger, task.Id, task.Fence);
+                await DeleteQuietlyAsync(storedKey);
+                return Outcome.LeaseLost;
+            }
+
+            // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
+            notifications.Enqueue(TaskNotification.Success(task, outputBytes, outputDuration));
             return Outcome.Done;
+        }
+        catch (Exception) when (lease.Lost)
+        {
+            // The renewal found the fence gone and stopped ffmpeg: delete what this claim wrote, the winner owns the rest.
+            await DeleteQuietlyAsync(storedKey);
+            return Outcome.LeaseLost;
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await ReleaseAsync(task, leaseOwner);
+            await DeleteQuietlyAsync(storedKey);
+            await WithTransitionsAsync(t => t.HandBackAsync(task.Id, task.Fence, CancellationToken.None));
+            LogHandedBack(logger, task.Id);
             return Outcome.HandedBack;
         }
-        catch (MediaException e) when (e.IsInputFault)
+        catch (MediaException e) when (e.IsInputFault && InputStillThere(workFolder, inputPath))
         {
-            return await FailAsync(task, leaseOwner, e.Message);
+            return await FailAsync(task, e.Message);
         }
         catch (Exception e)
         {
             LogTransientFailure(logger, e, task.Id, task.Attempts);
-            return await RetryOrFailAsync(task, leaseOwner, e is MediaException ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
+            await DeleteQuietlyAsync(storedKey);
+            return await RetryOrFailAsync(task, e is MediaException { IsInputFault: false } ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
         }
         finally
         {
             TryDeleteFolder(workFolder);
         }
     }
+
+    /// <summary>
+    /// An input fault is the input's only while the work folder and the input are intact; if either vanished under
+    /// ffmpeg (a cleaner, a full disk, an operator), the failure is the system's and the task is retried.
+    /// </summary>
+    private static bool InputStillThere(string workFolder, string? inputPath) =>
+        Directory.Exists(workFolder) && inputPath is not null && File.Exists(inputPath);
 
     private async Task<long> StoreOutputAsync(string key, string outputPath, CancellationToken cancellationToken)
     {
@@ -183,44 +235,12 @@ public sealed partial class TaskProcessor(
         return path;
     }
 
-    private async Task<bool> FinishAsync(ConversionTask task, string leaseOwner, string outputKey, long outputBytes, double? duration)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var updated = await db.Tasks
-            .Where(t => t.Id == task.Id && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.Status, ConversionStatus.Processed)
-                .SetProperty(t => t.OutputKey, outputKey)
-                .SetProperty(t => t.OutputBytes, outputBytes)
-                .SetProperty(t => t.DurationSeconds, duration)
-                .SetProperty(t => t.ProcessedAt, now)
-                .SetProperty(t => t.Error, (string?)null)
-                .SetProperty(t => t.LeaseOwner, (string?)null)
-                .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
-        return updated == 1;
-    }
-
-    private async Task<Outcome> FailAsync(ConversionTask task, string leaseOwner, string message)
+    private async Task<Outcome> FailAsync(ConversionTask task, string message)
     {
         LogFailed(logger, task.Id, message);
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        var updated = await db.Tasks
-            .Where(t => t.Id == task.Id && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.Status, ConversionStatus.Failed)
-                .SetProperty(t => t.Error, message)
-                .SetProperty(t => t.ProcessedAt, now)
-                .SetProperty(t => t.LeaseOwner, (string?)null)
-                .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
 
-        // A lost lease means another worker owns the outcome, and its e-mail.
-        if (updated == 1)
+        // A lost fence means another worker owns the outcome, and its e-mail.
+        if (await WithTransitionsAsync(t => t.FailAsync(task.Id, task.Fence, message, CancellationToken.None)))
         {
             notifications.Enqueue(TaskNotification.Failure(task, message));
         }
@@ -228,54 +248,20 @@ public sealed partial class TaskProcessor(
         return Outcome.Done;
     }
 
-    private async Task<Outcome> RetryOrFailAsync(ConversionTask task, string leaseOwner, string message)
+    private async Task<Outcome> RetryOrFailAsync(ConversionTask task, string message)
     {
-        if (task.Attempts >= options.MaxAttempts)
+        var now = await WithTransitionsAsync(t => t.NowAsync(CancellationToken.None));
+        var decision = options.RetryPolicy.Decide(task.Attempts, now);
+        if (decision.GiveUp)
         {
-            return await FailAsync(task, leaseOwner, $"{message} Gave up after {task.Attempts} attempts; convert it again later.");
+            return await FailAsync(task, $"{message} Gave up after {task.Attempts} attempts; convert it again later.");
         }
 
-        var notBefore = clock.GetUtcNow().UtcDateTime.AddSeconds(options.RetryBaseDelaySeconds * Math.Pow(2, task.Attempts - 1));
-        await ReturnToQueueAsync(task, leaseOwner, notBefore, attemptsBack: 0);
+        await WithTransitionsAsync(t => t.RetryAsync(task.Id, task.Fence, decision.RetryAt!.Value, CancellationToken.None));
         return Outcome.Done;
     }
 
-    /// <summary>Gives the task back untouched, its attempt not counted, so another worker can take it at once.</summary>
-    private Task ReleaseAsync(ConversionTask task, string leaseOwner) => ReturnToQueueAsync(task, leaseOwner, notBefore: null, attemptsBack: 1);
-
-    /// <summary>
-    /// Puts a task this worker holds back to uploaded and owed a message, so the sweeper publishes it (after
-    /// <paramref name="notBefore"/> for a retry). If the database is down too, the lease expires and the sweeper reclaims it.
-    /// </summary>
-    private async Task ReturnToQueueAsync(ConversionTask task, string leaseOwner, DateTime? notBefore, int attemptsBack)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-            var now = clock.GetUtcNow().UtcDateTime;
-            await db.Tasks
-                .Where(t => t.Id == task.Id && t.LeaseOwner == leaseOwner && t.Status == ConversionStatus.Processing)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(t => t.Status, ConversionStatus.Uploaded)
-                    .SetProperty(t => t.NotBefore, notBefore)
-                    .SetProperty(t => t.Attempts, t => t.Attempts - attemptsBack)
-                    .SetProperty(t => t.PublishedAt, (DateTime?)null)
-                    .SetProperty(t => t.LeaseOwner, (string?)null)
-                    .SetProperty(t => t.LeaseExpiresAt, (DateTime?)null)
-                    .SetProperty(t => t.UpdatedAt, now), CancellationToken.None);
-            if (attemptsBack > 0)
-            {
-                LogHandedBack(logger, task.Id);
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            LogReleaseFailed(logger, task.Id, e.Message);
-        }
-    }
-
-    private async Task RenewLeaseAsync(long taskId, string leaseOwner, IQueueDelivery delivery, CancellationToken cancellationToken)
+    private async Task RenewLeaseAsync(ConversionTask task, IQueueDelivery delivery, LeaseState lease, CancellationTokenSource conversion, CancellationToken cancellationToken)
     {
         var period = TimeSpan.FromSeconds(Math.Max(1, options.LeaseSeconds / 3.0));
         try
@@ -285,22 +271,51 @@ public sealed partial class TaskProcessor(
                 await Task.Delay(period, clock, cancellationToken);
                 try
                 {
-                    await using var scope = scopes.CreateAsyncScope();
-                    var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-                    var until = clock.GetUtcNow().UtcDateTime.AddSeconds(options.LeaseSeconds);
-                    await db.Tasks.Where(t => t.Id == taskId && t.LeaseOwner == leaseOwner)
-                        .ExecuteUpdateAsync(s => s.SetProperty(t => t.LeaseExpiresAt, until), cancellationToken);
+                    var held = await WithTransitionsAsync(t => t.RenewAsync(task.Id, task.Fence, options.LeaseSeconds, cancellationToken));
+                    if (!held)
+                    {
+                        // Another claim took the task (this lease expired): stop converting now.
+                        lease.Lost = true;
+                        LogLeaseLost(logger, task.Id, task.Fence);
+                        await conversion.CancelAsync();
+                        return;
+                    }
+
                     await delivery.KeepAliveAsync(cancellationToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    LogRenewFailed(logger, taskId, e.Message);
+                    LogRenewFailed(logger, task.Id, e.Message);
                 }
             }
         }
         catch (OperationCanceledException)
         {
             // The conversion ended.
+        }
+    }
+
+    private async Task<T> WithTransitionsAsync<T>(Func<TaskTransitions, Task<T>> transition)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await transition(scope.ServiceProvider.GetRequiredService<TaskTransitions>());
+    }
+
+    private async Task DeleteQuietlyAsync(string? key)
+    {
+        if (key is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await blobs.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Not referenced by any row: the orphan scan removes it later.
+            LogDeleteFailed(logger, key, e.Message);
         }
     }
 
@@ -334,12 +349,38 @@ public sealed partial class TaskProcessor(
 
     private enum Outcome
     {
+        /// <summary>The row says processed, failed or retry: ack.</summary>
         Done,
+
+        /// <summary>Given back on shutdown: nack so another worker takes it now.</summary>
         HandedBack,
+
+        /// <summary>Another claim owns the task: ack, the winner settles its own message.</summary>
+        LeaseLost,
+
+        /// <summary>The outcome could not be recorded: ack, the lease expires and the sweeper reclaims the task.</summary>
+        LeftToExpire,
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed task {TaskId} version {Version} (attempt {Attempt})")]
-    private static partial void LogClaimed(ILogger logger, long taskId, int version, int attempt);
+    private sealed class LeaseState
+    {
+        public volatile bool Lost;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed task {TaskId} version {Version} (attempt {Attempt}, fence {Fence})")]
+    private static partial void LogClaimed(ILogger logger, long taskId, int version, int attempt, long fence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease of task {TaskId} (fence {Fence}); stopped and deleted this claim's output")]
+    private static partial void LogLeaseLost(ILogger logger, long taskId, long fence);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the outcome of task {TaskId}; its lease will expire and the sweeper takes it over: {Reason}")]
+    private static partial void LogOutcomeNotRecorded(ILogger logger, long taskId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} deferred: its owner has its share of the workers while others wait")]
+    private static partial void LogDeferred(ILogger logger, long taskId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete blob {Key}: {Reason}")]
+    private static partial void LogDeleteFailed(ILogger logger, string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format} from {InputFormat} ({InputCodec}): {OutputBytes} bytes in {ElapsedMs} ms (row updated: {Finished})")]
     private static partial void LogProcessed(ILogger logger, long taskId, string inputFormat, string? inputCodec, string format, long outputBytes, double elapsedMs, bool finished);
@@ -352,9 +393,6 @@ public sealed partial class TaskProcessor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not claim task {TaskId}: {Reason}")]
     private static partial void LogClaimFailed(ILogger logger, long taskId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release task {TaskId}; its lease will expire: {Reason}")]
-    private static partial void LogReleaseFailed(ILogger logger, long taskId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not renew the lease of task {TaskId}: {Reason}")]
     private static partial void LogRenewFailed(ILogger logger, long taskId, string reason);

@@ -28,6 +28,40 @@ public sealed class WorkerOptions
     [Range(0, 3600)]
     public double RetryBaseDelaySeconds { get; set; } = 2;
 
+    /// <summary>The longest wait between two attempts, however many there were.</summary>
+    [Range(0, 86_400)]
+    public double RetryMaxDelaySeconds { get; set; } = 600;
+
+    /// <summary>
+    /// Fairness: while another user's task waits, one user has at most this many tasks in processing; a claim over
+    /// the share is offered again after <see cref="FairnessDelaySeconds"/>. 0 means no limit.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int MaxProcessingPerUser { get; set; } = 4;
+
+    [Range(1, 3600)]
+    public int FairnessDelaySeconds { get; set; } = 5;
+
+    /// <summary>An output may be at most this many times its input's size...</summary>
+    [Range(1, 100_000)]
+    public double OutputExpansionFactor { get; set; } = 50;
+
+    /// <summary>...or this many bytes, whichever is larger: a tiny input may still become a normal-sized output.</summary>
+    [Range(1024, long.MaxValue)]
+    public long MinOutputCapBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Retention: originals are removed this many days after the upload; 0 keeps them.</summary>
+    [Range(0, 36_500)]
+    public double OriginalRetentionDays { get; set; } = 30;
+
+    /// <summary>Retention: outputs are removed this many days after they were made; 0 keeps them.</summary>
+    [Range(0, 36_500)]
+    public double OutputRetentionDays { get; set; } = 30;
+
+    /// <summary>How often retention and the orphan-blob scan run (they are kept off the sweeper's short loop).</summary>
+    [Range(1, 86_400)]
+    public int JanitorIntervalSeconds { get; set; } = 300;
+
     /// <summary>On shutdown, running conversions get this long to finish before they are handed back.</summary>
     [Range(0, 3600)]
     public int ShutdownGraceSeconds { get; set; } = 20;
@@ -39,7 +73,23 @@ public sealed class WorkerOptions
     /// <summary>Folder for temporary input and output files; empty means the system temp folder.</summary>
     public string TempPath { get; set; } = "";
 
+    /// <summary>
+    /// Names this installation (its database and blob store) in the work folder, so two installations on one host
+    /// never share one; set from the configuration by <see cref="WorkerInstance"/>.
+    /// </summary>
+    public string InstanceId { get; set; } = "";
+
     public int EffectiveConcurrency => Concurrency > 0 ? Concurrency : Environment.ProcessorCount;
 
-    public string EffectiveTempPath => string.IsNullOrWhiteSpace(TempPath) ? Path.Combine(Path.GetTempPath(), "audioconverter") : TempPath;
+    /// <summary>This installation's own work folder: the temp folder, then the instance id.</summary>
+    public string EffectiveTempPath => Path.Combine(
+        string.IsNullOrWhiteSpace(TempPath) ? Path.Combine(Path.GetTempPath(), "audioconverter") : TempPath,
+        string.IsNullOrWhiteSpace(InstanceId) ? "default" : InstanceId);
+
+    public Core.Tasks.RetryPolicy RetryPolicy => new(MaxAttempts, TimeSpan.FromSeconds(RetryBaseDelaySeconds), TimeSpan.FromSeconds(Math.Max(RetryBaseDelaySeconds, RetryMaxDelaySeconds)));
+
+    public Infrastructure.Data.ClaimRules ClaimRules => new(LeaseSeconds, MaxAttempts, MaxProcessingPerUser);
+
+    /// <summary>The output cap of one conversion: max(<see cref="MinOutputCapBytes"/>, input bytes × <see cref="OutputExpansionFactor"/>).</summary>
+    public long OutputCapFor(long inputBytes) => (long)Math.Min(long.MaxValue / 2.0, Math.Max(MinOutputCapBytes, inputBytes * OutputExpansionFactor));
 }

@@ -8,7 +8,7 @@ namespace AudioConverter.Tests.Fixtures;
 /// <summary>A host with the API role only: tasks stay as the test puts them, since no worker runs.</summary>
 public sealed class ApiOnlyApp : IDisposable
 {
-    public AppFactory Factory { get; } = new(new Dictionary<string, string?> { ["Role"] = "api", ["Uploads:MaxFileBytes"] = "1000000" });
+    public AppFactory Factory { get; } = new(new Dictionary<string, string?> { ["Role"] = "api", ["Queue:InProcessWithoutWorker"] = "true", ["Uploads:MaxFileBytes"] = "1000000" });
 
     public Task<HttpClient> NewUserAsync() => Factory.CreateClient().NewUserAsync(Factory.CreateClient);
 

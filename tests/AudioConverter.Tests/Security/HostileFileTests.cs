@@ -178,7 +178,7 @@ public sealed class HostileFileTests
     [MemberData(nameof(HostileNames))]
     public async Task AHostileFileNameIsStoredUnderAServerKeyShownSanitisedAndDownloadedSafely(string name, string expected)
     {
-        using var factory = new AppFactory(new Dictionary<string, string?> { ["Role"] = "api" });
+        using var factory = new AppFactory(new Dictionary<string, string?> { ["Role"] = "api", ["Queue:InProcessWithoutWorker"] = "true" });
         var client = await factory.CreateClient().NewUserAsync(factory.CreateClient);
 
         var response = await client.PostAsync("/api/tasks", RawMultipart(AudioSamples.Get("mp3"), name));

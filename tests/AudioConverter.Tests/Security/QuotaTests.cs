@@ -10,7 +10,7 @@ public sealed class QuotaTests
     public async Task AUserWithTooManyUnfinishedTasksGets429UntilOneIsGone()
     {
         // API role only: nothing converts, so the tasks stay unfinished.
-        using var factory = new AppFactory(new Dictionary<string, string?> { ["Role"] = "api", ["Uploads:MaxActiveTasksPerUser"] = "2" });
+        using var factory = new AppFactory(new Dictionary<string, string?> { ["Role"] = "api", ["Queue:InProcessWithoutWorker"] = "true", ["Uploads:MaxActiveTasksPerUser"] = "2" });
         var anonymous = factory.CreateClient();
         var user = await anonymous.NewUserAsync(factory.CreateClient);
         var other = await anonymous.NewUserAsync(factory.CreateClient);
@@ -35,7 +35,7 @@ public sealed class QuotaTests
     public async Task AUserOverTheHourlyUploadBytesGets429WithTheWaitAndNothingIsKept()
     {
         var sample = AudioSamples.Get("mp3");
-        using var factory = new AppFactory(new Dictionary<string, string?> { ["Role"] = "api", ["Uploads:MaxBytesPerUserPerHour"] = (sample.Length * 5 / 2).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        using var factory = new AppFactory(new Dictionary<string, string?> { ["Role"] = "api", ["Queue:InProcessWithoutWorker"] = "true", ["Uploads:MaxBytesPerUserPerHour"] = (sample.Length * 5 / 2).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         var anonymous = factory.CreateClient();
         var user = await anonymous.NewUserAsync(factory.CreateClient);
         await user.UploadOkAsync(sample, "1.mp3", "wav");

@@ -36,6 +36,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Fence")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FileName")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -78,6 +81,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
 
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("Progress")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("PublishedAt")
                         .HasColumnType("TEXT");
