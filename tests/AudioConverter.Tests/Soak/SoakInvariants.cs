@@ -286,7 +286,10 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         List<string> left;
         do
         {
-            left = [.. stack.Workers.SelectMany(w => Directory.Exists(w.TempDirectory) ? Directory.GetFileSystemEntries(w.TempDirectory) : [])];
+            // An empty folder of the installation's own (the lifecycle branch keeps one) is not a leftover; a file or a work folder is.
+            left = [.. stack.Workers.SelectMany(w => Directory.Exists(w.TempDirectory)
+                ? Directory.GetFiles(w.TempDirectory, "*", SearchOption.AllDirectories).Concat(Directory.GetDirectories(w.TempDirectory).SelectMany(Directory.GetDirectories))
+                : [])];
             if (left.Count == 0)
             {
                 return;

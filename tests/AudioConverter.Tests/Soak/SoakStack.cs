@@ -121,6 +121,7 @@ public sealed class SoakStack : IAsyncDisposable
             ["Worker:MaxAttempts"] = "5",
             ["Worker:RetryBaseDelaySeconds"] = "1",
             ["Worker:ShutdownGraceSeconds"] = "2",
+            ["Worker:OrphanBlobSeconds"] = "5",
         };
         if (Queue == SoakQueue.RabbitMq)
         {
