@@ -199,8 +199,9 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
     {
         try
         {
-            // One key at most: answers whether the bucket exists and the credentials may list it.
-            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
+            // One key at most: answers whether the bucket exists and the credentials may list it. The v1 listing:
+            // s3rver answers a truncated v2 listing with a 500, so readiness and start-up failed once the bucket held two objects.
+            await client.ListObjectsAsync(new ListObjectsRequest { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
             return true;
         }
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException)
@@ -213,7 +214,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
     {
         try
         {
-            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
+            await client.ListObjectsAsync(new ListObjectsRequest { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && options.CreateBucket)
         {

@@ -77,12 +77,12 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server and waits until /health/live answers.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null, int? port = null)
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IDictionary<string, string>? settings = null, int? port = null, TimeSpan? liveTimeout = null)
     {
         var server = Start("server", dataDirectory, settings, port);
         try
         {
-            await server.WaitUntilLiveAsync(TimeSpan.FromSeconds(60));
+            await server.WaitUntilLiveAsync(liveTimeout ?? TimeSpan.FromSeconds(60));
         }
         catch
         {
