@@ -91,6 +91,7 @@ public sealed class EmailVerificationTests
         var data = ServerProcess.NewDataDirectory();
         var apiOnly = MailDrop.Settings();
         apiOnly["Role"] = "api";
+        apiOnly["Queue:InProcessWithoutWorker"] = "true";
         string address;
         using (var first = new AppFactory(apiOnly, data))
         {

@@ -111,7 +111,7 @@ public sealed class AdmissionTests
 
     private static Hosted Host(FakeTimeProvider clock, params (string Key, string Value)[] settings)
     {
-        var overrides = new Dictionary<string, string?> { ["Role"] = "api", ["Uploads:MaxFileBytes"] = "1000000" };
+        var overrides = new Dictionary<string, string?> { ["Role"] = "api", ["Queue:InProcessWithoutWorker"] = "true", ["Uploads:MaxFileBytes"] = "1000000" };
         foreach (var (key, value) in settings)
         {
             overrides[key] = value;
