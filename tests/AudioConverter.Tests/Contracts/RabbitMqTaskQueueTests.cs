@@ -177,13 +177,5 @@ public sealed class RabbitMqTaskQueueTests : TaskQueueContract
         Assert.False(await queue.IsReadyAsync(default));
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true before the deadline");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition) => Deadline.UntilAsync(condition, Patience, "the broker to reach the expected state");
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
+using AudioConverter.Tests.Faults;
 using AudioConverter.Tests.Fixtures;
 using AudioConverter.Tests.Security;
 using Microsoft.AspNetCore.Hosting;
@@ -109,12 +110,10 @@ public sealed class NotificationTests
 
         Assert.Equal("processed", done.Status);
         var gaveUp = $"Gave up e-mailing the owner of task {task.Id} after 2 attempts";
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!capture.Lines.Any(l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains(gaveUp, StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no warning that the e-mail was given up:\n" + capture.All);
-            await Task.Delay(100);
-        }
+        await Deadline.UntilAsync(
+            () => capture.Lines.Any(l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains(gaveUp, StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30),
+            "a warning that the e-mail was given up");
 
         Assert.Equal("processed", (await client.WaitForTaskAsync(task.Id)).Status);
         Assert.DoesNotContain(password, capture.All, StringComparison.Ordinal);
