@@ -39,7 +39,16 @@ public static class Deadline
         }
     }
 
-    /// <summary>All files under a folder (none when it does not exist).</summary>
+    /// <summary>
+    /// All files under a folder that must exist: for "nothing is left" checks, which would pass for a mistyped or
+    /// never-created folder if a missing folder counted as empty.
+    /// </summary>
+    public static string[] FilesLeftIn(string folder) =>
+        Directory.Exists(folder)
+            ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories)
+            : throw new DirectoryNotFoundException($"{folder} does not exist, so an empty-folder check there would prove nothing.");
+
+    /// <summary>All files under a folder (none when it does not exist): for waiting until files appear.</summary>
     public static string[] FilesUnder(string folder) =>
         Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories) : [];
 }
