@@ -103,7 +103,7 @@ public sealed class DownloadTests(SharedApp app) : IClassFixture<SharedApp>
         {
             // The worker may already have finished such a short file; when it has not, the answer is 409.
             Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
-            await early.ProblemAsync();
+            Assert.Equal("/problems/conflict", (await early.ProblemAsync()).GetProperty("type").GetString());
         }
 
         var done = await client.WaitForTaskAsync(task.Id);
@@ -128,6 +128,7 @@ public sealed class DownloadTests(SharedApp app) : IClassFixture<SharedApp>
         {
             var response = await client.GetAsync($"/api/files/{name}");
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("/problems/not-found", (await response.ProblemAsync()).GetProperty("type").GetString());
         }
     }
 

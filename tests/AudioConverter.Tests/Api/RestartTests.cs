@@ -42,6 +42,6 @@ public sealed class RestartTests
         }
 
         // The work folder is the installation's own (tmp/{instance id}); no conversion left anything in it.
-        Assert.Empty(Deadline.FilesUnder(Path.Combine(data, "tmp")));
+        Assert.Empty(Deadline.FilesLeftIn(Path.Combine(data, "tmp")));
     }
 }

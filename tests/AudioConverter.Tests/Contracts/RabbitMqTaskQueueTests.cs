@@ -4,6 +4,7 @@ using AudioConverter.Infrastructure.Queue;
 using AudioConverter.Tests.Faults;
 using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace AudioConverter.Tests.Contracts;
 
@@ -160,8 +161,8 @@ public sealed class RabbitMqTaskQueueTests : TaskQueueContract
         var options = ExternalServices.Rabbit(queueName);
         options.Uri = "amqp://guest:guest@127.0.0.1:9/";
         await using var queue = new RabbitMqTaskQueue(options, 1, NullLogger<RabbitMqTaskQueue>.Instance);
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => queue.PublishAsync(1, default));
-        Assert.IsNotAssignableFrom<OperationCanceledException>(error);
+        // Nothing listens on port 9: the client reports the broker unreachable (not a time-out, not a cancellation).
+        await Assert.ThrowsAsync<BrokerUnreachableException>(() => queue.PublishAsync(1, default));
         Assert.False(await queue.IsReadyAsync(default));
     }
 
@@ -171,17 +172,10 @@ public sealed class RabbitMqTaskQueueTests : TaskQueueContract
         var options = ExternalServices.Rabbit(queueName);
         options.Uri = new UriBuilder(options.Uri) { UserName = "nobody", Password = "wrong" }.Uri.ToString();
         await using var queue = new RabbitMqTaskQueue(options, 1, NullLogger<RabbitMqTaskQueue>.Instance);
-        await Assert.ThrowsAnyAsync<Exception>(() => queue.SetUpAsync(default));
+        var error = await Assert.ThrowsAsync<BrokerUnreachableException>(() => queue.SetUpAsync(default));
+        Assert.IsType<AuthenticationFailureException>(error.InnerException);
         Assert.False(await queue.IsReadyAsync(default));
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not become true before the deadline");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition) => Deadline.UntilAsync(condition, Patience, "the broker to reach the expected state");
 }

@@ -22,7 +22,7 @@ public sealed class ConversionLimitTests
         Assert.Contains("longer than the limit of 1 seconds", done.Error, StringComparison.Ordinal);
         Assert.Equal(1, await AttemptsAsync(factory, task.Id));
         Assert.Empty(ToolProcessesMentioning(factory.DataDirectory));
-        Assert.Empty(Deadline.FilesUnder(Path.Combine(factory.DataDirectory, "tmp")));
+        Assert.Empty(Deadline.FilesLeftIn(Path.Combine(factory.DataDirectory, "tmp")));
     }
 
     [Fact]

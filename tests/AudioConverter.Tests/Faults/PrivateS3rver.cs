@@ -48,17 +48,7 @@ public sealed class PrivateS3rver : IAsyncDisposable
             throw new FileNotFoundException($"{bin} is missing; scripts/services/s3rver.sh start installs it (./test.sh runs it).", bin);
         }
 
-        var start = new ProcessStartInfo(bin) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "-d", directory, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-s" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        process = ExternalCommand.StartBackground(bin, ["-d", directory, "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-s"]);
         await Deadline.UntilAsync(() => ExternalCommand.Listening(Port) || process.HasExited, TimeSpan.FromSeconds(30), $"s3rver to listen on port {Port}");
         if (process.HasExited)
         {

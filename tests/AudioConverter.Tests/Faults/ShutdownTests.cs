@@ -30,7 +30,7 @@ public sealed class ShutdownTests
             Assert.Equal(0, row.Attempts);
             Assert.Null(row.LeaseOwner);
             Assert.Empty(server.ChildToolProcesses());
-            Assert.Empty(Deadline.FilesUnder(server.TempDirectory));
+            Assert.Empty(Deadline.FilesLeftIn(server.TempDirectory));
             Assert.Contains("Handed task", server.Output, StringComparison.Ordinal);
         }
 
@@ -62,6 +62,6 @@ public sealed class ShutdownTests
         var untouched = await TaskRows.ReadAsync(server.DatabasePath, waiting);
         Assert.Equal("Uploaded", untouched.Status);
         Assert.Equal(0, untouched.Attempts);
-        Assert.Empty(Deadline.FilesUnder(server.TempDirectory));
+        Assert.Empty(Deadline.FilesLeftIn(server.TempDirectory));
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Tasks;
+using AudioConverter.Tests.Faults;
 
 namespace AudioConverter.Tests.Fixtures;
 
@@ -45,25 +46,11 @@ public static class ApiClient
     }
 
     /// <summary>Polls the task until it is processed or failed, or the deadline passes.</summary>
-    public static async Task<TaskResponse> WaitForTaskAsync(this HttpClient client, long id, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var task = await client.GetFromJsonAsync<TaskResponse>($"/api/tasks/{id}", Json);
-            if (task!.Status is "processed" or "failed")
-            {
-                return task;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Task {id} is still {task.Status} after the deadline.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task<TaskResponse> WaitForTaskAsync(this HttpClient client, long id, TimeSpan? timeout = null) => Deadline.UntilAsync(
+        async () => (await client.GetFromJsonAsync<TaskResponse>($"/api/tasks/{id}", Json))!,
+        task => task.Status is "processed" or "failed",
+        timeout ?? TimeSpan.FromSeconds(60),
+        task => $"task {id} to be processed or failed (it is {task.Status})");
 
     public static async Task<JsonElement> ProblemAsync(this HttpResponseMessage response)
     {

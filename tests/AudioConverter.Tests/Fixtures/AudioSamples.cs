@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using AudioConverter.Tests.Faults;
 
 namespace AudioConverter.Tests.Fixtures;
 
@@ -48,25 +48,8 @@ public static class AudioSamples
         return bytes;
     }
 
-    public static string Run(string tool, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{tool} failed: {stderr}");
-        }
-
-        return stdout.Result;
-    }
+    /// <summary>Runs ffmpeg or ffprobe through the tests' one tool runner and returns what it printed on standard output.</summary>
+    public static string Run(string tool, IEnumerable<string> arguments) => ExternalCommand.Run(tool, arguments, TimeSpan.FromMinutes(5));
 
     /// <summary>ffprobe's view of a file: container, codec of the first audio stream, duration.</summary>
     public static (string Format, string Codec, double Duration) Probe(byte[] content, string extension)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AudioConverter.Tests.Faults;
 
 namespace AudioConverter.Tests.Fixtures;
 
@@ -285,37 +286,27 @@ public sealed class ServerProcess : IAsyncDisposable
     private async Task WaitUntilAsync(string path, TimeSpan timeout)
     {
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (process.HasExited)
+        await Deadline.UntilAsync(
+            async () =>
             {
-                throw new InvalidOperationException($"{Name} exited with {process.ExitCode} before {path} answered:\n{Output}");
-            }
-
-            try
-            {
-                if ((await client.GetAsync(path)).StatusCode == HttpStatusCode.OK)
+                if (process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"{Name} exited with {process.ExitCode} before {path} answered:\n{Output}");
                 }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Starting slowly.
-            }
 
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{Name} did not answer {path} with 200 within {timeout}:\n{Output}");
-            }
-
-            await Task.Delay(100);
-        }
+                try
+                {
+                    return (await client.GetAsync(path)).StatusCode == HttpStatusCode.OK;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    // Not listening yet, or starting slowly.
+                    return false;
+                }
+            },
+            answered => answered,
+            timeout,
+            _ => $"{Name} to answer {path} with 200:\n{Output}");
     }
 
     private void Append(string? line)

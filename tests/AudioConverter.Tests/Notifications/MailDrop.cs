@@ -1,4 +1,5 @@
 using AudioConverter.Tests.Contracts;
+using AudioConverter.Tests.Faults;
 using MimeKit;
 
 namespace AudioConverter.Tests.Notifications;
@@ -48,25 +49,11 @@ public static class MailDrop
     }
 
     /// <summary>Polls until <paramref name="count"/> messages reached <paramref name="address"/>, or the deadline passes.</summary>
-    public static async Task<List<MimeMessage>> WaitForAsync(string address, int count = 1, TimeSpan? timeout = null, bool verification = false)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var messages = To(address, verification);
-            if (messages.Count >= count)
-            {
-                return messages;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{messages.Count} of {count} e-mails reached {address} in {Folder} before the deadline.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public static Task<List<MimeMessage>> WaitForAsync(string address, int count = 1, TimeSpan? timeout = null, bool verification = false) => Deadline.UntilAsync(
+        () => Task.FromResult(To(address, verification)),
+        messages => messages.Count >= count,
+        timeout ?? TimeSpan.FromSeconds(30),
+        messages => $"{count} e-mails to reach {address} in {Folder} ({messages.Count} so far)");
 
     /// <summary>Waits for the verification e-mail sent at signup, follows its link, and checks /api/me says verified.</summary>
     public static async Task VerifyAsync(HttpClient client, string address)

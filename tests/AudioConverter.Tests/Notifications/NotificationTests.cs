@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using AudioConverter.Server.Tasks;
+using AudioConverter.Tests.Faults;
 using AudioConverter.Tests.Fixtures;
 using AudioConverter.Tests.Security;
 using Microsoft.AspNetCore.Hosting;

@@ -7,6 +7,7 @@ using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Tests.Contracts;
+using AudioConverter.Tests.Faults;
 using AudioConverter.Tests.Fixtures;
 using Microsoft.EntityFrameworkCore;
 using Xunit.Abstractions;
@@ -144,21 +145,11 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
         return uploaded;
     }
 
-    private static async Task WaitForAllFinishedAsync(PostgresAppDbContext db, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var unfinished = await db.Tasks.CountAsync(t => t.Status != ConversionStatus.Processed && t.Status != ConversionStatus.Failed);
-            if (unfinished == 0)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{unfinished} tasks are still not finished after {timeout.TotalSeconds} s");
-            await Task.Delay(250);
-        }
-    }
+    private static Task WaitForAllFinishedAsync(PostgresAppDbContext db, TimeSpan timeout) => Deadline.UntilAsync(
+        () => db.Tasks.CountAsync(t => t.Status != ConversionStatus.Processed && t.Status != ConversionStatus.Failed),
+        unfinished => unfinished == 0,
+        timeout,
+        unfinished => $"every task to finish ({unfinished} still not finished)");
 
     /// <summary>Every output downloads through an API other than the one it was uploaded to; a sample is probed with ffprobe.</summary>
     private static async Task CheckDownloadsAsync(ServerProcess[] apis, ConcurrentBag<(HttpClient Client, TaskResponse Task)> uploaded)

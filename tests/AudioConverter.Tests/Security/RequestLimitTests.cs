@@ -45,6 +45,7 @@ public sealed class RequestLimitTests
 
         var tooLarge = await user.UploadAsync([.. AudioSamples.Get("wav", 3).Take(44), .. new byte[2_000_000]], "big.wav", "mp3");
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Equal("/problems/too-large", (await tooLarge.ProblemAsync()).GetProperty("type").GetString());
 
         using var form = new MultipartFormDataContent();
         for (var i = 0; i < 6; i++)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using AudioConverter.Server.Hosting;
 using AudioConverter.Tests.Faults;
@@ -77,37 +76,25 @@ public sealed class SecurityHeaderTests
     private static async Task<(string Dom, string Console)> DumpDomAsync(Uri url)
     {
         var profile = Directory.CreateTempSubdirectory("ac-chromium-").FullName;
-        var start = new ProcessStartInfo("chromium")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-        {
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--disable-quic", $"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom", url.ToString(),
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var chromium = Process.Start(start)!;
-        var stdout = chromium.StandardOutput.ReadToEndAsync();
-        var stderr = chromium.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        ExternalCommand.Result chromium;
         try
         {
-            await chromium.WaitForExitAsync(deadline.Token);
+            chromium = await ExternalCommand.RunToEndAsync("chromium",
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", $"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom", url.ToString(),
+            ], TimeSpan.FromSeconds(90));
         }
         finally
         {
-            if (!chromium.HasExited)
-            {
-                chromium.Kill(entireProcessTree: true);
-            }
+            DeleteProfile(profile);
         }
 
+        return (chromium.StandardOutput, chromium.StandardError);
+    }
+
+    private static void DeleteProfile(string profile)
+    {
         try
         {
             Directory.Delete(profile, recursive: true);
@@ -116,7 +103,5 @@ public sealed class SecurityHeaderTests
         {
             // A helper process may still hold a file for a moment.
         }
-
-        return (await stdout, await stderr);
     }
 }

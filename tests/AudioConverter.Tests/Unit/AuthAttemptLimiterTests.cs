@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 public sealed class AuthAttemptLimiterTests
 {
     private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));

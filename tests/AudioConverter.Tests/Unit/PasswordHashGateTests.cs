@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 public sealed class PasswordHashGateTests
 {
     [Fact]
@@ -35,17 +36,31 @@ public sealed class PasswordHashGateTests
     [Fact]
     public async Task NoMoreHashesRunAtOnceThanThereAreSlots()
     {
-        var gate = new PasswordHashGate(TimeProvider.System, slots: 2);
+        // The fake clock never moves, so no hash times out however slow the machine is; each hash holds its slot
+        // until released, so the count inside is decided by the gate alone, not by how fast threads happen to run.
+        var gate = new PasswordHashGate(new FakeTimeProvider(), slots: 2);
+        using var release = new ManualResetEventSlim();
         var running = 0;
         var most = 0;
-        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() => gate.RunAsync(() =>
+        using var entered = new SemaphoreSlim(0);
+        var hashes = Enumerable.Range(0, 3).Select(_ => Task.Run(() => gate.RunAsync(() =>
         {
-            var now = Interlocked.Increment(ref running);
-            InterlockedMax(ref most, now);
-            Thread.Sleep(20);
+            InterlockedMax(ref most, Interlocked.Increment(ref running));
+            entered.Release();
+            release.Wait();
             Interlocked.Decrement(ref running);
             return true;
-        }, default))));
+        }, default))).ToList();
+
+        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(30)), "the first hash never started");
+        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(30)), "the second hash never started");
+
+        // A third slot, if the gate had one, would be taken at once; half a second is ample on any machine.
+        Assert.False(await entered.WaitAsync(TimeSpan.FromMilliseconds(500)), "a third hash ran while two held the slots");
+        Assert.Equal(2, Volatile.Read(ref running));
+
+        release.Set();
+        var results = await Task.WhenAll(hashes);
         Assert.All(results, r => Assert.True(r.Entered));
         Assert.Equal(2, most);
     }

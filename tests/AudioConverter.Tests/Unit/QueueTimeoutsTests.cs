@@ -2,6 +2,7 @@ using AudioConverter.Server.Hosting;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 public sealed class QueueTimeoutsTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 public sealed class RequestFingerprintTests
 {
     private static string Print(string boundary, string body, int chunk, string path = "/api/tasks")

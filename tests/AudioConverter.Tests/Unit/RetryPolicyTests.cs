@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 public sealed class RetryPolicyTests
 {
     private static readonly RetryPolicy Policy = new(MaxAttempts: 4, BaseDelay: TimeSpan.FromSeconds(2), MaxDelay: TimeSpan.FromSeconds(10));

@@ -2,6 +2,7 @@ using AudioConverter.Server.Auth;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SigningKeyProviderTests : IDisposable
 {

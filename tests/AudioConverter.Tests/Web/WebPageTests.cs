@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AudioConverter.Tests.Faults;
 using AudioConverter.Tests.Fixtures;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -337,12 +338,10 @@ public sealed class WebPageTests(BrowserFixture browser) : IClassFixture<Browser
             }");
 
         Assert.False(await session.Page.EvaluateAsync<bool>("() => window.inlineRan === true"));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (session.Errors.Count(e => e.Contains("Content Security Policy", StringComparison.Ordinal)) < 2 && DateTime.UtcNow < deadline)
-        {
-            await session.Page.WaitForTimeoutAsync(50);
-        }
-
+        await Deadline.UntilAsync(
+            () => session.Errors.Count(e => e.Contains("Content Security Policy", StringComparison.Ordinal)) >= 2,
+            TimeSpan.FromSeconds(10),
+            "the browser to report both blocked inline uses");
         Assert.Equal(2, session.Errors.Count(e => e.Contains("Content Security Policy", StringComparison.Ordinal)));
     }
 
