@@ -194,7 +194,7 @@ public static class FfmpegOutputParser
 
         if (stderr.Contains("Error while decoding", StringComparison.OrdinalIgnoreCase) || stderr.Contains("Invalid data", StringComparison.OrdinalIgnoreCase))
         {
-            return "The file is damaged: its audio could not be decoded.";
+            return "The file is not audio that can be decoded: its audio data is damaged.";
         }
 
         return null;

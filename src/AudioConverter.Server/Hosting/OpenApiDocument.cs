@@ -105,6 +105,15 @@ public static class OpenApiDocument
             operation.OperationId ??= OperationId(method, route);
             var document = context.Document!;
             operation.Responses ??= new OpenApiResponses();
+            // A handler's own ValidationProblem answers point at the generated stand-in, which the document drops: point them at Problem.
+            foreach (var media in operation.Responses.Values.SelectMany(r => r.Content?.Values ?? []))
+            {
+                if (media is OpenApiMediaType { Schema: OpenApiSchemaReference { Reference.Id: "HttpValidationProblemDetails" } } generated)
+                {
+                    generated.Schema = new OpenApiSchemaReference(ProblemSchema, document);
+                }
+            }
+
             foreach (var (status, why) in ProblemStatuses(method, route, anonymous))
             {
                 var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -263,9 +263,13 @@ public sealed class MultipartBodyReader
             return sequence.FirstSpan.IndexOf(needle);
         }
 
-        Span<byte> seam = stackalloc byte[2 * needle.Length];
+        // The last needle.Length - 1 bytes seen so far, whatever segments they came from: a match can straddle several
+        // short segments, so the seam is searched with the carried bytes, not just the previous segment's tail.
+        var keep = needle.Length - 1;
+        Span<byte> carry = stackalloc byte[keep];
+        Span<byte> seam = stackalloc byte[2 * keep];
+        var carried = 0;
         long offset = 0;
-        var previous = ReadOnlySpan<byte>.Empty;
         foreach (var memory in sequence)
         {
             var span = memory.Span;
@@ -274,17 +278,15 @@ public sealed class MultipartBodyReader
                 continue;
             }
 
-            if (!previous.IsEmpty)
+            if (carried > 0)
             {
-                // A match that straddles the edge starts in the previous segment's last needle.Length - 1 bytes.
-                var tail = previous[Math.Max(0, previous.Length - (needle.Length - 1))..];
-                var head = span[..Math.Min(span.Length, needle.Length - 1)];
-                tail.CopyTo(seam);
-                head.CopyTo(seam[tail.Length..]);
-                var inSeam = seam[..(tail.Length + head.Length)].IndexOf(needle);
+                var head = span[..Math.Min(span.Length, keep)];
+                carry[..carried].CopyTo(seam);
+                head.CopyTo(seam[carried..]);
+                var inSeam = seam[..(carried + head.Length)].IndexOf(needle);
                 if (inSeam >= 0)
                 {
-                    return offset - tail.Length + inSeam;
+                    return offset - carried + inSeam;
                 }
             }
 
@@ -295,7 +297,21 @@ public sealed class MultipartBodyReader
             }
 
             offset += span.Length;
-            previous = span;
+            if (span.Length >= keep)
+            {
+                span[^keep..].CopyTo(carry);
+                carried = keep;
+            }
+            else
+            {
+                // Shift the carried bytes left and append this short segment.
+                var total = Math.Min(keep, carried + span.Length);
+                var fromCarry = total - span.Length;
+                carry[(carried - fromCarry)..carried].CopyTo(seam);
+                span.CopyTo(seam[fromCarry..]);
+                seam[..total].CopyTo(carry);
+                carried = total;
+            }
         }
 
         return -1;

@@ -143,7 +143,7 @@ public sealed class UploadForm : IAsyncDisposable
             }
             else if (!fields.TryAdd(name, value))
             {
-                return new UploadRefusal(name, $"The part '{name}' is sent more than once; send it once.");
+                return new UploadRefusal(name, $"{name} is given twice; give it once.");
             }
         }
 

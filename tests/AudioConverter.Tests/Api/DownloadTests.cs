@@ -166,7 +166,7 @@ public sealed class DownloadTests(SharedApp app) : IClassFixture<SharedApp>
         var done = await client.WaitForTaskAsync(task.Id);
 
         Assert.Equal("failed", done.Status);
-        Assert.Equal("The file is not audio that can be decoded.", done.Error);
+        Assert.StartsWith("The file is not audio that can be decoded", done.Error, StringComparison.Ordinal);
         Assert.Null(done.ConvertedUrl);
     }
 }

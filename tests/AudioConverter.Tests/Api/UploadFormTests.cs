@@ -31,22 +31,22 @@ public sealed class UploadFormTests(ApiOnlyApp app) : IClassFixture<ApiOnlyApp>
         var client = await app.NewUserAsync();
         using var once = new MultipartFormDataContent
         {
-            { new StringContent("wav"), "newFormat" },
-            { new StringContent("some value"), "anOption" },
+            { new StringContent("mp3"), "newFormat" },
+            { new StringContent("128"), "bitrate" },
             { new ByteArrayContent(AudioSamples.Get("mp3")), "fileName", "a.mp3" },
         };
         Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/api/tasks", once)).StatusCode);
 
         using var twice = new MultipartFormDataContent
         {
-            { new StringContent("wav"), "newFormat" },
-            { new StringContent("1"), "anOption" },
-            { new StringContent("2"), "anOption" },
+            { new StringContent("mp3"), "newFormat" },
+            { new StringContent("128"), "bitrate" },
+            { new StringContent("192"), "bitrate" },
             { new ByteArrayContent(AudioSamples.Get("mp3")), "fileName", "a.mp3" },
         };
         var response = await client.PostAsync("/api/tasks", twice);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True((await response.ProblemAsync()).GetProperty("errors").TryGetProperty("anOption", out _));
+        Assert.True((await response.ProblemAsync()).GetProperty("errors").TryGetProperty("bitrate", out _));
         Assert.Single((await client.GetFromJsonAsync<List<TaskResponse>>("/api/tasks", ApiClient.Json))!);
     }
 

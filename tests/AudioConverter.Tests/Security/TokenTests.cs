@@ -89,7 +89,8 @@ public sealed class TokenTests : IClassFixture<TokenTests.Server>
         Assert.Contains((HttpMethod.Delete, "/api/tasks/1"), routes);
         Assert.Contains((HttpMethod.Get, "/api/tasks/1/converted"), routes);
         Assert.Contains((HttpMethod.Get, "/api/files/0123456789abcdef0123456789abcdef.mp3"), routes);
-        Assert.Contains((HttpMethod.Get, "/api/formats"), routes);
+        Assert.Contains((HttpMethod.Get, "/api/tasks/1/waveform"), routes);
+        Assert.DoesNotContain(routes, r => r.Path == "/api/formats");
         Assert.DoesNotContain(routes, r => r.Path.StartsWith("/api/auth/", StringComparison.Ordinal));
     }
 
