@@ -1,14 +1,12 @@
-using AudioConverter.Core.Tasks;
-
 namespace AudioConverter.Core.Media;
 
 /// <summary>Converts local files.</summary>
 public interface IMediaConverter
 {
     /// <summary>
-    /// Converts the first audio stream of the input into the target format at the output path, reading the input's
-    /// container, codec and duration on the way; throws <see cref="MediaException"/> when the input has no audio,
-    /// is longer than allowed, or does not decode.
+    /// Converts the first audio stream of the input into the target with the request's options, reports progress
+    /// (0-100, at most about once a second) and verifies the output; throws <see cref="MediaException"/> when the input
+    /// has no audio, is longer than allowed, does not decode, or the output is cut short by a limit.
     /// </summary>
-    Task<ConversionResult> ConvertAsync(string inputPath, string outputPath, AudioFormat target, CancellationToken cancellationToken);
+    Task<ConversionResult> ConvertAsync(ConversionRequest request, IProgress<int>? progress, CancellationToken cancellationToken);
 }

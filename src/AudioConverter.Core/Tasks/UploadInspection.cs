@@ -39,6 +39,13 @@ public static class UploadInspection
             return "The file is text, not audio.";
         }
 
+        // Headerless recordings (raw telephony, raw PCM) carry no signature: accepted by their extension alone, still
+        // after the image, playlist and text checks above; the worker decodes them with the matching raw demuxer.
+        if (Media.HeaderlessFormat.Find(extension) is not null)
+        {
+            return null;
+        }
+
         // Raw MPEG audio frames and ADTS without a container: accepted when the extension names them.
         if (head.Length >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0 &&
             extension.ToLowerInvariant() is "mp3" or "mp2" or "mpga" or "aac" or "adts")

@@ -36,6 +36,7 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             task.Property(t => t.InputKey).HasMaxLength(200);
             task.Property(t => t.OutputKey).HasMaxLength(200);
             task.Property(t => t.LeaseOwner).HasMaxLength(64);
+            task.Property(t => t.Options).HasMaxLength(100_000);
             task.HasIndex(t => new { t.UserId, t.Id });
             task.HasIndex(t => new { t.Status, t.UpdatedAt });
             task.HasIndex(t => t.InputKey).IsUnique();

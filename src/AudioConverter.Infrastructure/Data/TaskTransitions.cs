@@ -115,7 +115,7 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
     }
 
     /// <summary>processing → processed, only while the fence is still this claim's; records the output's key.</summary>
-    public async Task<bool> FinishAsync(long id, long fence, string outputKey, long outputBytes, double? durationSeconds, CancellationToken cancellationToken)
+    public async Task<bool> FinishAsync(long id, long fence, string outputKey, long outputBytes, double? durationSeconds, string? result, CancellationToken cancellationToken)
     {
         return await UpdateWithEventAsync(id, TaskEventTypes.Processed, now => Held(id, fence)
             .ExecuteUpdateAsync(s =>
@@ -124,6 +124,7 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
                     .SetProperty(t => t.OutputKey, outputKey)
                     .SetProperty(t => t.OutputBytes, outputBytes)
                     .SetProperty(t => t.DurationSeconds, durationSeconds)
+                    .SetProperty(t => t.Result, result)
                     .SetProperty(t => t.Progress, 100)
                     .SetProperty(t => t.ProcessedAt, now)
                     .SetProperty(t => t.Error, (string?)null)
@@ -181,7 +182,7 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
     /// only if the row is still exactly as <paramref name="seen"/> (status, version, output key), so the seen output key
     /// is the one the winning update replaced: the caller deletes that one, never a stale read.
     /// </summary>
-    public async Task<bool> ReconvertAsync(ConversionTask seen, string format, CancellationToken cancellationToken)
+    public async Task<bool> ReconvertAsync(ConversionTask seen, string format, string? options, CancellationToken cancellationToken)
     {
         var now = await NowAsync(cancellationToken);
         var (status, version, outputKey) = (seen.Status, seen.Version, seen.OutputKey);
@@ -191,6 +192,8 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
             .ExecuteUpdateAsync(s =>
             {
                 s.SetProperty(t => t.NewFormat, format)
+                    .SetProperty(t => t.Options, options)
+                    .SetProperty(t => t.Result, (string?)null)
                     .SetProperty(t => t.Status, ConversionStatus.Uploaded)
                     .SetProperty(t => t.Version, t => t.Version + 1)
                     .SetProperty(t => t.Error, (string?)null)

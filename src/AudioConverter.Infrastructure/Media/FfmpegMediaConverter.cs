@@ -1,243 +1,302 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using AudioConverter.Core.Media;
-using AudioConverter.Core.Tasks;
+using System.Security.Cryptography;
+using AudioConverter.Core.Conversion;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AudioConverter.Infrastructure.Media;
 
 /// <summary>
-/// ffmpeg as a child process: arguments as a list (no shell), only the file protocol,
-/// only audio demuxers (no playlists), an explicit input format, a time limit and an output size cap.
+/// A conversion in its steps: probe the input, plan (<see cref="FfmpegArguments"/>), measure loudness when
+/// normalising, convert with progress, then verify the output (container, codec, rate, channels, measured length),
+/// hash it, measure its loudness when asked and take its peaks. Every run goes through <see cref="FfmpegProcessRunner"/>.
 /// </summary>
-public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options, ILogger<FfmpegMediaConverter> logger) : IMediaConverter
+public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options, ILogger<FfmpegMediaConverter> logger, TimeProvider? clock = null) : IMediaConverter
 {
-    /// <summary>Demuxers an input may be read with. HLS, concat, image and device demuxers are left out on purpose.</summary>
-    public const string AllowedDemuxers =
-        "mp3,wav,w64,ogg,flac,mov,mp4,m4a,3gp,3g2,mj2,aac,asf,aiff,caf,matroska,webm,amr,amrnb,amrwb,au,ape,wv,tta,mpc,mpc8,avi,ac3,eac3,dts,truehd,mlp,mpeg,mpegts,voc,sox,wsaud,xa,xwma,dsf,iff,mp2,s16le,s8,u8,alaw,mulaw";
-
-    private const int MaxStderrChars = 16_384;
-
     // A tool killed by a signal it did not choose (the out-of-memory killer, an operator) says nothing about the input: retry.
     private const int KilledBySigKill = 128 + 9;
     private const int KilledBySigTerm = 128 + 15;
     private const string StoppedFromOutside = "The converter was stopped by the system before it finished.";
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
+
     private readonly MediaOptions settings = options.Value;
+    private readonly FfmpegProcessRunner runner = new(options.Value);
+    private readonly TimeProvider time = clock ?? TimeProvider.System;
 
-    public async Task<ConversionResult> ConvertAsync(string inputPath, string outputPath, AudioFormat target, CancellationToken cancellationToken)
+    private MediaLimits Limits => new(settings.MaxDurationSeconds, settings.MaxOutputBytes, settings.ThreadsPerConversion);
+
+    /// <summary>Converts with the target's default options (no progress).</summary>
+    public Task<ConversionResult> ConvertAsync(string inputPath, string outputPath, AudioFormat target, CancellationToken cancellationToken) =>
+        ConvertAsync(new ConversionRequest(inputPath, outputPath, target, ConversionOptionsParser.Parse([], target).Options!), null, cancellationToken);
+
+    public async Task<ConversionResult> ConvertAsync(ConversionRequest request, IProgress<int>? progress, CancellationToken cancellationToken)
     {
-        // ffmpeg reads the container, codec and duration itself: a separate ffprobe process would cost a quarter
-        // of a short conversion's CPU. The demuxer whitelist keeps its format detection to audio containers.
-        var arguments = new List<string>
-        {
-            "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info", "-y",
-            "-progress", "pipe:1",
-            "-protocol_whitelist", "file", "-format_whitelist", AllowedDemuxers,
-            "-i", "file:" + inputPath,
-            "-map", "0:a:0", "-vn", "-sn", "-dn",
-            "-t", settings.MaxDurationSeconds.ToString(CultureInfo.InvariantCulture),
-            "-threads", settings.ThreadsPerConversion.ToString(CultureInfo.InvariantCulture),
-        };
-        arguments.AddRange(target.EncoderArguments);
-        arguments.AddRange(["-fs", settings.MaxOutputBytes.ToString(CultureInfo.InvariantCulture), "-f", target.Muxer, "file:" + outputPath]);
+        var started = Stopwatch.GetTimestamp();
+        TimeSpan Remaining() => TimeSpan.FromSeconds(settings.ConversionTimeoutSeconds) - Stopwatch.GetElapsedTime(started);
+        var headerless = HeaderlessFormat.ForPath(request.InputPath);
 
-        var input = new InputReport { MaxDurationSeconds = settings.MaxDurationSeconds };
-        var result = await RunAsync(settings.FfmpegPath, arguments, TimeSpan.FromSeconds(settings.ConversionTimeoutSeconds), input.ReadStderrLine, input.ReadProgressLine, cancellationToken);
-        if (input.Refusal is not null)
+        var input = await ProbeAsync(request.InputPath, headerless, Remaining(), isOutput: false, cancellationToken);
+        var notes = new List<string>();
+        if (input.Facts.DurationSeconds is { } claimed && claimed > settings.MaxDurationSeconds)
         {
-            throw new MediaException(input.Refusal, isInputFault: true);
+            // A header can lie either way: refuse only if audio really goes on past the limit.
+            var past = await RunFfmpegAsync(FfmpegArguments.DecodesPast(request.InputPath, headerless, settings.MaxDurationSeconds), Remaining(), null, cancellationToken);
+            if (past.Seconds > 0)
+            {
+                throw new MediaException($"The audio is {FormatDuration(claimed)} long; the limit is {FormatDuration(settings.MaxDurationSeconds)}.", isInputFault: true);
+            }
         }
 
-        if (result.TimedOut)
+        var plan = FfmpegArguments.Plan(input, request.Target, request.Options, headerless);
+        notes.AddRange(plan.Notes);
+
+        LoudnormMeasurement? measured = null;
+        if (request.Options.Loudness is not null && !plan.Copy)
         {
-            throw new MediaException($"The conversion took longer than the limit of {settings.ConversionTimeoutSeconds} seconds and was stopped.", isInputFault: true);
+            var pass = await RunFfmpegAsync(FfmpegArguments.MeasureLoudness(plan, request.InputPath, Limits), Remaining(), null, cancellationToken);
+            measured = FfmpegOutputParser.ParseLoudnorm(pass.Run.Stderr);
+            if (measured is null)
+            {
+                notes.Add("The audio is silent, so it has no loudness to normalise; it was left as it is.");
+            }
         }
 
-        if (result.ExitCode is KilledBySigKill or KilledBySigTerm)
-        {
-            LogToolFailed(logger, "ffmpeg", result.ExitCode, result.Stderr);
-            throw new MediaException(StoppedFromOutside, isInputFault: false);
-        }
-
-        if (result.ExitCode != 0)
-        {
-            LogToolFailed(logger, "ffmpeg", result.ExitCode, result.Stderr);
-            throw new MediaException(input.Format is null ? DescribeInputFailure(result.Stderr) : DescribeConversionFailure(result.Stderr), isInputFault: true);
-        }
-
-        if (!File.Exists(outputPath) || new FileInfo(outputPath).Length == 0 || input.OutputSeconds is null or <= 0)
+        var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
+        var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured), Remaining(), reporter.Report, cancellationToken);
+        var measuredSeconds = conversion.Seconds;
+        if (!File.Exists(request.OutputPath) || new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
         {
             throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
         }
 
-        return new ConversionResult(input.Format ?? "unknown", input.Codec, input.DurationSeconds, input.OutputSeconds);
+        var bytes = new FileInfo(request.OutputPath).Length;
+        if (bytes >= settings.MaxOutputBytes - 64 * 1024)
+        {
+            throw new MediaException($"The output reached the size limit of {FormatBytes(settings.MaxOutputBytes)} and was cut short; choose a lower bitrate or sample rate, or a shorter part.", isInputFault: true);
+        }
+
+        if (plan.Length is null && measuredSeconds >= settings.MaxDurationSeconds - 0.05)
+        {
+            throw new MediaException($"The audio is longer than the limit of {FormatDuration(settings.MaxDurationSeconds)}; the conversion stopped there. Convert a shorter part with start and end.", isInputFault: true);
+        }
+
+        if (plan.ExpectedSeconds is { } expected && Math.Abs(expected - measuredSeconds) > Math.Max(1, expected * 0.02) && plan.Length is null)
+        {
+            notes.Add($"The input's header says it lasts {Seconds(expected + (plan.Start ?? 0))} s, but its audio lasts {Seconds(measuredSeconds + (plan.Start ?? 0))} s; the measured length counts.");
+        }
+
+        var output = await VerifyAsync(plan, request.OutputPath, measuredSeconds, Remaining(), cancellationToken);
+
+        LoudnessFacts? loudness = null;
+        if (request.Options.Loudness is not null || request.Options.Analyze)
+        {
+            var analysis = await RunFfmpegAsync(FfmpegArguments.AnalyzeLoudness(request.OutputPath), Remaining(), null, cancellationToken);
+            loudness = FfmpegOutputParser.ParseEbur128Summary(analysis.Run.Stderr);
+        }
+
+        var peaksPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
+        IReadOnlyList<double> peaks;
+        try
+        {
+            await RunFfmpegAsync(FfmpegArguments.Peaks(request.OutputPath, measuredSeconds, settings.WaveformPoints, peaksPath), Remaining(), null, cancellationToken);
+            peaks = File.Exists(peaksPath)
+                ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
+                : [];
+        }
+        finally
+        {
+            File.Delete(peaksPath);
+        }
+
+        string sha256;
+        await using (var file = File.OpenRead(request.OutputPath))
+        {
+            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+        }
+
+        var inputFacts = input.Facts with { DurationSeconds = Math.Round(measuredSeconds + (plan.Start ?? 0), 3) };
+        if (plan.Length is not null)
+        {
+            // Only the kept part was decoded; the input's own length is what its header says.
+            inputFacts = input.Facts;
+        }
+
+        return new ConversionResult(!plan.Copy, notes, inputFacts, output with { Bytes = bytes, Sha256 = sha256, Loudness = loudness }, peaks);
     }
 
-    /// <summary>What ffmpeg says about its input and progress, read line by line as it runs.</summary>
-    private sealed class InputReport
+    private async Task<ProbedMedia> ProbeAsync(string path, HeaderlessFormat? headerless, TimeSpan timeout, bool isOutput, CancellationToken cancellationToken)
     {
-        public double MaxDurationSeconds { get; init; }
-        public string? Format { get; private set; }
-        public string? Codec { get; private set; }
-        public double? DurationSeconds { get; private set; }
-        public double? OutputSeconds { get; private set; }
-        public string? Refusal { get; private set; }
-
-        /// <summary>Returns a reason to stop ffmpeg at once, or null to let it go on.</summary>
-        public string? ReadStderrLine(string line)
+        var json = new System.Text.StringBuilder();
+        var run = await runner.RunAsync(settings.FfprobePath, FfmpegArguments.Probe(path, headerless), timeout, null, line => json.AppendLine(line), cancellationToken);
+        ThrowOnFailure(run, "ffprobe", isInputFault: !isOutput);
+        var probed = run.ExitCode == 0 && json.Length > 0 ? Parse(json.ToString()) : null;
+        if (probed is null || probed.Facts.SampleRate <= 0 || probed.Facts.Channels <= 0)
         {
-            var trimmed = line.TrimStart();
-            if (Format is null && trimmed.StartsWith("Input #0, ", StringComparison.Ordinal))
+            var reason = FfmpegOutputParser.DescribeFailure(run.Stderr);
+            if (isOutput)
             {
-                var rest = trimmed["Input #0, ".Length..];
-                var from = rest.IndexOf(", from '", StringComparison.Ordinal);
-                Format = from > 0 ? rest[..from] : rest;
-            }
-            else if (Format is not null && DurationSeconds is null && trimmed.StartsWith("Duration: ", StringComparison.Ordinal))
-            {
-                var value = trimmed["Duration: ".Length..].Split(',')[0];
-                if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var duration))
-                {
-                    DurationSeconds = duration.TotalSeconds;
-                    if (MaxDurationSeconds > 0 && duration.TotalSeconds > MaxDurationSeconds)
-                    {
-                        Refusal = $"The audio is {FormatDuration(duration.TotalSeconds)} long; the limit is {FormatDuration(MaxDurationSeconds)}.";
-                        return Refusal;
-                    }
-                }
-            }
-            else if (Codec is null && trimmed.StartsWith("Stream #0:", StringComparison.Ordinal) && trimmed.Contains(": Audio: ", StringComparison.Ordinal))
-            {
-                var codec = trimmed[(trimmed.IndexOf(": Audio: ", StringComparison.Ordinal) + ": Audio: ".Length)..];
-                Codec = codec.Split([' ', ',', '('], 2)[0];
-            }
-            else if (trimmed.Contains("matches no streams", StringComparison.Ordinal))
-            {
-                Refusal = "The file has no audio stream to convert.";
-                return Refusal;
+                throw new MediaException("The converted file could not be read back; convert it again.", isInputFault: false);
             }
 
+            throw new MediaException(reason is not null && reason != FfmpegOutputParser.MemoryExhausted ? reason
+                : probed is null && run.ExitCode == 0 ? "The file has no audio stream to convert." : "The file is not audio that can be decoded.", isInputFault: true);
+        }
+
+        return probed;
+    }
+
+    private static ProbedMedia? Parse(string json)
+    {
+        try
+        {
+            return FfmpegOutputParser.ParseProbe(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
             return null;
         }
-
-        public void ReadProgressLine(string line)
-        {
-            if (line.StartsWith("out_time_us=", StringComparison.Ordinal) && long.TryParse(line.AsSpan("out_time_us=".Length), NumberStyles.Integer, CultureInfo.InvariantCulture, out var microseconds) && microseconds > 0)
-            {
-                OutputSeconds = microseconds / 1_000_000.0;
-            }
-        }
-
-        private static string FormatDuration(double seconds)
-        {
-            var span = TimeSpan.FromSeconds(seconds);
-            return span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min" : $"{span.Minutes} min {span.Seconds} s";
-        }
     }
 
-    private static string DescribeConversionFailure(string stderr) =>
-        stderr.Contains("Error while decoding", StringComparison.OrdinalIgnoreCase) || stderr.Contains("Invalid data", StringComparison.OrdinalIgnoreCase)
-            ? "The file is damaged: its audio could not be decoded."
-            : "The file could not be converted to this format.";
-
-    private static string DescribeInputFailure(string stderr)
+    /// <summary>Reads the output back and checks it is what was asked for.</summary>
+    private async Task<OutputFacts> VerifyAsync(ConversionPlan plan, string outputPath, double measuredSeconds, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (stderr.Contains("not on whitelist", StringComparison.OrdinalIgnoreCase))
+        var probed = await ProbeAsync(outputPath, null, timeout, isOutput: true, cancellationToken);
+        var facts = probed.Facts;
+        var problems = new List<string>();
+        var container = FormatEncoders.ProbedContainer(plan.Target);
+        if (!facts.Container.Split(',').Contains(container))
         {
-            return "The file refers to other files or addresses (a playlist or list); only a single audio file is accepted.";
+            problems.Add($"its container is {facts.Container}, not {container}");
         }
 
-        return "The file is not audio that can be decoded.";
+        if (facts.Codec != plan.Target.Codec)
+        {
+            problems.Add($"its codec is {facts.Codec}, not {plan.Target.Codec}");
+        }
+
+        // Opus always decodes at 48 kHz whatever rate it was encoded from.
+        var expectedRate = plan.Target.Name == "opus" ? 48000 : plan.SampleRate;
+        if (facts.SampleRate != expectedRate)
+        {
+            problems.Add($"its sample rate is {facts.SampleRate} Hz, not {expectedRate} Hz");
+        }
+
+        if (facts.Channels != plan.Channels)
+        {
+            problems.Add($"it has {facts.Channels} channels, not {plan.Channels}");
+        }
+
+        // ADTS has no index: its length is an estimate from the bitrate.
+        var tolerance = Math.Max(0.5, measuredSeconds * (plan.Target.Name == "aac" ? 0.10 : 0.03));
+        if (facts.DurationSeconds is { } read && Math.Abs(read - measuredSeconds) > tolerance)
+        {
+            problems.Add($"it lasts {Seconds(read)} s, not the {Seconds(measuredSeconds)} s written");
+        }
+
+        if (problems.Count > 0)
+        {
+            LogVerificationFailed(logger, string.Join("; ", problems));
+            throw new MediaException($"The converted file is not what was asked for: {string.Join("; ", problems)}.", isInputFault: true);
+        }
+
+        return new OutputFacts(facts.Container, facts.Codec, facts.SampleRate, facts.Channels, facts.Bitrate, Math.Round(measuredSeconds, 3), 0, "", null);
     }
 
-    /// <summary>
-    /// Runs a tool with arguments as a list (no shell), reading both outputs line by line. A stderr line for which
-    /// <paramref name="inspectStderr"/> returns a reason stops the tool at once; so does the timeout.
-    /// </summary>
-    private static async Task<ToolResult> RunAsync(string tool, IReadOnlyList<string> arguments, TimeSpan timeout,
-        Func<string, string?> inspectStderr, Action<string> readStdout, CancellationToken cancellationToken)
+    /// <summary>Runs ffmpeg and returns its run with the last output time it reported; throws for failures.</summary>
+    private async Task<(ToolRun Run, double Seconds)> RunFfmpegAsync(IReadOnlyList<string> arguments, TimeSpan timeout, Action<double>? onProgress, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(tool)
+        var seconds = 0.0;
+        var run = await runner.RunAsync(settings.FfmpegPath, arguments, timeout, RefusesInput, line =>
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = false,
-            UseShellExecute = false,
-            CreateNoWindow = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = start };
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new MediaException($"The converter could not be started ('{tool}' is not installed or not on PATH).", isInputFault: false, e);
-        }
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        using var stopped = new CancellationTokenSource();
-        var stderr = new StringBuilder();
-        var stderrTask = Task.Run(async () =>
-        {
-            while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
+            if (FfmpegOutputParser.ProgressSeconds(line) is { } s)
             {
-                if (stderr.Length < MaxStderrChars)
-                {
-                    stderr.AppendLine(line.Length > 1000 ? line[..1000] : line);
-                }
-
-                if (!stopped.IsCancellationRequested && inspectStderr(line) is not null)
-                {
-                    await stopped.CancelAsync();
-                }
+                seconds = Math.Max(seconds, s);
+                onProgress?.Invoke(s);
             }
-        }, CancellationToken.None);
-        var stdoutTask = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                readStdout(line);
-            }
-        }, CancellationToken.None);
-
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, stopped.Token);
-        var timedOut = false;
-        try
-        {
-            await process.WaitForExitAsync(either.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            timedOut = deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // Already exited.
-            }
-
-            await process.WaitForExitAsync(CancellationToken.None);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        await Task.WhenAll(stderrTask, stdoutTask);
-        return new ToolResult(timedOut || stopped.IsCancellationRequested ? -1 : process.ExitCode, stderr.ToString(), timedOut);
+        }, cancellationToken);
+        ThrowOnFailure(run, "ffmpeg", isInputFault: true);
+        return (run, seconds);
     }
+
+    private static bool RefusesInput(string line) => line.Contains("matches no streams", StringComparison.Ordinal);
+
+    private void ThrowOnFailure(ToolRun run, string tool, bool isInputFault)
+    {
+        if (run.TimedOut)
+        {
+            throw new MediaException($"The conversion took longer than the limit of {settings.ConversionTimeoutSeconds} seconds and was stopped.", isInputFault: true);
+        }
+
+        if (run.Refused)
+        {
+            throw new MediaException("The file has no audio stream to convert.", isInputFault: true);
+        }
+
+        if (run.ExitCode == 0)
+        {
+            return;
+        }
+
+        LogToolFailed(logger, tool, run.ExitCode, run.Stderr);
+        if (run.ExitCode is KilledBySigKill or KilledBySigTerm)
+        {
+            throw new MediaException(StoppedFromOutside, isInputFault: false);
+        }
+
+        var reason = FfmpegOutputParser.DescribeFailure(run.Stderr);
+        if (reason == FfmpegOutputParser.MemoryExhausted)
+        {
+            // Under prlimit an allocation fails inside the tool: the same input would fail again, so no retry.
+            throw new MediaException($"The conversion needed more than the memory limit of {settings.MemoryLimitMegabytes} MiB and was stopped.", isInputFault: true);
+        }
+
+        if (tool == "ffprobe")
+        {
+            return;
+        }
+
+        throw new MediaException(reason ?? (isInputFault ? "The file could not be converted to this format." : "The converter failed."), isInputFault);
+    }
+
+    /// <summary>Turns output times into percentages, reported at most once per interval and only when they change.</summary>
+    private sealed class ProgressReporter(IProgress<int>? progress, double? expectedSeconds, TimeProvider time)
+    {
+        private long lastReport = long.MinValue;
+        private int lastPercent = -1;
+
+        public void Report(double seconds)
+        {
+            if (progress is null)
+            {
+                return;
+            }
+
+            var percent = FfmpegOutputParser.Percent(seconds, expectedSeconds);
+            var now = time.GetUtcNow().UtcTicks;
+            if (percent == lastPercent || (lastReport != long.MinValue && TimeSpan.FromTicks(now - lastReport) < ProgressInterval))
+            {
+                return;
+            }
+
+            lastReport = now;
+            lastPercent = percent;
+            progress.Report(percent);
+        }
+    }
+
+    private static string FormatDuration(double seconds)
+    {
+        var span = TimeSpan.FromSeconds(seconds);
+        return span.TotalHours >= 1 ? $"{(int)span.TotalHours} h {span.Minutes} min" : $"{span.Minutes} min {span.Seconds} s";
+    }
+
+    private static string FormatBytes(long bytes) => bytes >= 1024 * 1024 ? $"{bytes / (1024 * 1024)} MiB" : $"{bytes / 1024} KiB";
+
+    private static string Seconds(double value) => value.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Tool} exited with {ExitCode}: {Stderr}")]
     private static partial void LogToolFailed(ILogger logger, string tool, int exitCode, string stderr);
 
-    private sealed record ToolResult(int ExitCode, string Stderr, bool TimedOut);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A converted file failed verification: {Problems}")]
+    private static partial void LogVerificationFailed(ILogger logger, string problems);
 }

@@ -9,7 +9,18 @@ public sealed class MediaOptions
     [Required]
     public string FfmpegPath { get; set; } = "ffmpeg";
 
-    /// <summary>A conversion running longer than this is killed with its process tree.</summary>
+    [Required]
+    public string FfprobePath { get; set; } = "ffprobe";
+
+    /// <summary>util-linux's prlimit, which bounds each tool's address space (<see cref="MemoryLimitMegabytes"/>).</summary>
+    [Required]
+    public string PrlimitPath { get; set; } = "prlimit";
+
+    /// <summary>The address space each ffmpeg or ffprobe may use, in MiB; 0 leaves it unbounded.</summary>
+    [Range(0, 1_048_576)]
+    public int MemoryLimitMegabytes { get; set; } = 2048;
+
+    /// <summary>A conversion (all its ffmpeg runs together) running longer than this is killed with its process tree.</summary>
     [Range(1, 86_400)]
     public int ConversionTimeoutSeconds { get; set; } = 600;
 
@@ -17,11 +28,15 @@ public sealed class MediaOptions
     [Range(1, 86_400)]
     public double MaxDurationSeconds { get; set; } = 3 * 3600;
 
-    /// <summary>ffmpeg stops writing past this size.</summary>
+    /// <summary>ffmpeg stops writing past this size; an output cut there fails.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxOutputBytes { get; set; } = 4L * 1024 * 1024 * 1024;
 
     /// <summary>Threads each ffmpeg may use; 1 lets the worker's concurrency spread conversions over the cores.</summary>
     [Range(0, 64)]
     public int ThreadsPerConversion { get; set; } = 1;
+
+    /// <summary>How many peaks of the output are kept for drawing its waveform.</summary>
+    [Range(16, 4096)]
+    public int WaveformPoints { get; set; } = 1000;
 }

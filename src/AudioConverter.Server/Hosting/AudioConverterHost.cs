@@ -140,6 +140,7 @@ public static class AudioConverterHost
             app.MapTaskEndpoints();
             app.MapFileEndpoints();
             app.MapFormatEndpoints();
+            AudioConverter.Server.Conversion.WaveformEndpoints.MapWaveformEndpoints(app);
         }
 
         return app;

@@ -7,6 +7,9 @@ public static class RequestJson
 {
     private const long MaxJsonBytes = 64 * 1024;
 
+    // A field given twice is refused, never silently resolved to one of its values.
+    private static readonly JsonSerializerOptions Strict = new(JsonSerializerOptions.Web) { AllowDuplicateProperties = false };
+
     public static async Task<(T? Value, string? Error)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
@@ -22,7 +25,7 @@ public static class RequestJson
 
         try
         {
-            var value = await request.ReadFromJsonAsync<T>(JsonSerializerOptions.Web, cancellationToken);
+            var value = await request.ReadFromJsonAsync<T>(Strict, cancellationToken);
             return value is null ? (null, "The request body is empty; send a JSON object.") : (value, null);
         }
         catch (JsonException e)

@@ -1,3 +1,55 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AudioConverter.Core.Conversion;
+using AudioConverter.Core.Tasks;
+
 namespace AudioConverter.Server.Tasks;
 
-public sealed record ReconvertRequest(string? NewFormat);
+/// <summary>
+/// PUT /api/tasks/{id}: an optional new format and any conversion options, as JSON fields of api.md's names.
+/// Options not given keep the task's; a null resets one to its default.
+/// </summary>
+public sealed record ReconvertRequest(string? NewFormat)
+{
+    /// <summary>Every field other than newFormat: the options, checked by <see cref="ConversionOptionsParser"/>.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Fields { get; init; }
+
+    /// <summary>The task's options changed by this request, for <paramref name="format"/>; or errors by option.</summary>
+    public OptionsResult ResolveOptions(AudioFormat format, ConversionTask task)
+    {
+        var pairs = new List<KeyValuePair<string, string?>>();
+        var errors = new Dictionary<string, string[]>();
+        foreach (var (name, value) in Fields ?? [])
+        {
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.Null:
+                    pairs.Add(KeyValuePair.Create(name, (string?)null));
+                    break;
+                case JsonValueKind.String:
+                    pairs.Add(KeyValuePair.Create(name, value.GetString()));
+                    break;
+                case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
+                    pairs.Add(KeyValuePair.Create(name, (string?)value.GetRawText()));
+                    break;
+                default:
+                    errors[name] = [$"{name} must be a single value (text, number or true/false), not a list or object."];
+                    break;
+            }
+        }
+
+        var result = ConversionOptionsParser.Parse(pairs, format, ConversionOptions.FromJson(task.Options), task.NewFormat);
+        if (errors.Count == 0)
+        {
+            return result;
+        }
+
+        foreach (var (name, messages) in result.Errors)
+        {
+            errors.TryAdd(name, messages);
+        }
+
+        return new OptionsResult(null, errors);
+    }
+}

@@ -93,12 +93,19 @@ public static class TaskEndpoints
             return Problems.Validation("body", error!);
         }
 
-        var format = AudioFormat.Find(body.NewFormat);
+        var format = AudioFormat.Find(body.NewFormat ?? task.NewFormat);
         if (format is null)
         {
             return Problems.Validation("newFormat", FormatError(body.NewFormat));
         }
 
+        var options = body.ResolveOptions(format, task);
+        if (!options.IsValid)
+        {
+            return Problems.Validation(options.Errors.ToDictionary());
+        }
+
+        var optionsJson = options.Options!.ToJson();
         // Compare and swap against the row as read: a worker finishing in between changes the output key, and the
         // update is tried again on the fresh row, so the key deleted is always the one the winning update replaced.
         for (var attempt = 0; ; attempt++)
@@ -113,7 +120,7 @@ public static class TaskEndpoints
                 return Problems.Conflict("The task's files were removed after the retention period; upload the file again.");
             }
 
-            if (await transitions.ReconvertAsync(task, format.Name, cancellationToken))
+            if (await transitions.ReconvertAsync(task, format.Name, optionsJson, cancellationToken))
             {
                 break;
             }

@@ -1,4 +1,5 @@
 using System.Text;
+using AudioConverter.Core.Conversion;
 using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
@@ -20,7 +21,7 @@ namespace AudioConverter.Server.Tasks;
 public static class UploadHandler
 {
     private static readonly string[] FileFields = ["fileName", "file", "audio"];
-    private const int MaxTextFieldBytes = 4096;
+    private const int MaxTextFieldBytes = 16 * 1024;
 
     public static async Task<Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, IOptions<UploadOptions> options, TimeProvider clock,
@@ -62,6 +63,7 @@ public static class UploadHandler
         string? newFormat = null, displayName = null, clientFileName = null, storedKey = null, refusal = null;
         long inputBytes = 0;
         var sections = 0;
+        var optionFields = new List<KeyValuePair<string, string?>>();
         try
         {
             MultipartSection? section;
@@ -106,6 +108,10 @@ public static class UploadHandler
                 {
                     displayName = await ReadTextAsync(section.Body, cancellationToken);
                 }
+                else if (!disposition.IsFileDisposition() && !FileFields.Contains(name, StringComparer.OrdinalIgnoreCase))
+                {
+                    optionFields.Add(KeyValuePair.Create(name, (string?)await ReadTextAsync(section.Body, cancellationToken)));
+                }
             }
         }
         catch (FileTooLargeException)
@@ -140,6 +146,12 @@ public static class UploadHandler
         if (format is null)
         {
             errors["newFormat"] = [TaskEndpoints.FormatError(newFormat)];
+        }
+
+        var conversionOptions = format is null ? null : ConversionOptionsParser.Parse(optionFields, format);
+        foreach (var (option, messages) in conversionOptions?.Errors ?? new Dictionary<string, string[]>())
+        {
+            errors[option] = messages;
         }
 
         if (errors.Count > 0)
@@ -177,6 +189,7 @@ public static class UploadHandler
             UpdatedAt = now,
             InputBytes = inputBytes,
             InputKey = storedKey!,
+            Options = conversionOptions!.Options!.ToJson(),
         };
         try
         {

@@ -12,7 +12,7 @@ public sealed class UploadOptions
 
     /// <summary>Most multipart sections one upload may have.</summary>
     [Range(1, 100)]
-    public int MaxSections { get; set; } = 8;
+    public int MaxSections { get; set; } = 32;
 
     /// <summary>Tasks one user may have waiting or converting at once; more uploads get 429 until some finish.</summary>
     [Range(1, int.MaxValue)]

@@ -6,6 +6,7 @@ using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Storage;
+using AudioConverter.Server.Conversion;
 using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -130,8 +131,8 @@ public sealed partial class TaskProcessor(
             }
 
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
-            var conversion = await media.ConvertAsync(inputPath, outputPath, format, cancellationToken);
-            var outputDuration = conversion.OutputDurationSeconds ?? conversion.InputDurationSeconds;
+            var conversion = await TaskConversion.RunAsync(media, scopes, task, format, inputPath, outputPath, cancellationToken);
+            var outputDuration = conversion.Output.DurationSeconds;
 
             // The file ffmpeg wrote must still be there: if it is not, something else removed it, and that is not the input's fault.
             var written = new FileInfo(outputPath);
@@ -150,8 +151,8 @@ public sealed partial class TaskProcessor(
             storedKey = outputKey;
             var outputBytes = await StoreOutputAsync(outputKey, outputPath, cancellationToken);
 
-            var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, CancellationToken.None));
-            LogProcessed(logger, task.Id, conversion.InputFormat, conversion.InputCodec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
+            var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
+            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
             Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", Stopwatch.GetElapsedTime(started), outputDuration);
             if (!finished)
             {

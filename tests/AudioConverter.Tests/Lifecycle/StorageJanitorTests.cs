@@ -137,7 +137,7 @@ public sealed class StorageJanitorTests
         var claim = (await harness.WithDbAsync((_, t) => t.ClaimAsync(task.Id, Guid.NewGuid().ToString("N"), new ClaimRules(30, 3, 0), default))).Task!;
         var key = claim.OutputKeyFor(AudioFormat.Find("ogg")!);
         var bytes = await harness.Services.GetRequiredService<IBlobStore>().PutAsync(key, new MemoryStream(new byte[100]), default);
-        Assert.True(await harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, claim.Fence, key, bytes, 1, default)));
+        Assert.True(await harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, claim.Fence, key, bytes, 1, null, default)));
         return await harness.RowAsync(task.Id);
     }
 }

@@ -74,8 +74,8 @@ public abstract class TaskTransitionsContract : IAsyncLifetime
 
         Assert.NotEqual(stale.OutputKeyFor(ogg), winner.OutputKeyFor(ogg));
         Assert.False(await Harness.WithDbAsync((_, t) => t.RenewAsync(task.Id, stale.Fence, 30, default)));
-        Assert.False(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, stale.Fence, stale.OutputKeyFor(ogg), 10, 1, default)));
-        Assert.True(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, winner.Fence, winner.OutputKeyFor(ogg), 20, 1, default)));
+        Assert.False(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, stale.Fence, stale.OutputKeyFor(ogg), 10, 1, null, default)));
+        Assert.True(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, winner.Fence, winner.OutputKeyFor(ogg), 20, 1, null, default)));
 
         var row = await Harness.RowAsync(task.Id);
         Assert.Equal(ConversionStatus.Processed, row.Status);
@@ -158,11 +158,11 @@ public abstract class TaskTransitionsContract : IAsyncLifetime
         var seen = await Harness.RowAsync(task.Id);
 
         // Between the request's read and its write, the task is converted again and finished with an output.
-        Assert.True(await Harness.WithDbAsync((_, t) => t.ReconvertAsync(seen, "ogg", default)));
+        Assert.True(await Harness.WithDbAsync((_, t) => t.ReconvertAsync(seen, "ogg", null, default)));
         var second = (await ClaimAsync(task.Id, "w2")).Task!;
-        Assert.True(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, second.Fence, second.OutputKeyFor(AudioFormat.Find("ogg")!), 5, 1, default)));
+        Assert.True(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, second.Fence, second.OutputKeyFor(AudioFormat.Find("ogg")!), 5, 1, null, default)));
 
-        Assert.False(await Harness.WithDbAsync((_, t) => t.ReconvertAsync(seen, "mp3", default)));
+        Assert.False(await Harness.WithDbAsync((_, t) => t.ReconvertAsync(seen, "mp3", null, default)));
         Assert.False(await Harness.WithDbAsync((_, t) => t.DeleteAsync(seen, default)));
 
         var fresh = await Harness.RowAsync(task.Id);

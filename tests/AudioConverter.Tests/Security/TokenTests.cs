@@ -34,7 +34,6 @@ public sealed class TokenTests : IClassFixture<TokenTests.Server>
         (HttpMethod.Get, "/api/tasks/1/converted"),
         (HttpMethod.Get, "/api/files/0123456789abcdef0123456789abcdef.mp3"),
         (HttpMethod.Get, "/api/download/1"),
-        (HttpMethod.Get, "/api/formats"),
     ];
 
     public static TheoryData<string> Kinds => ["none", "empty bearer", "malformed", "basic", "other key", "alg none", "expired", "HS512 with the right key", "wrong issuer", "wrong audience", "not yet valid"];

@@ -74,6 +74,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Options")
+                        .HasMaxLength(100000)
+                        .HasColumnType("character varying(100000)");
+
                     b.Property<string>("OriginalFormat")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -94,6 +98,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
 
                     b.Property<DateTime?>("PublishedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Result")
+                        .HasColumnType("text");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

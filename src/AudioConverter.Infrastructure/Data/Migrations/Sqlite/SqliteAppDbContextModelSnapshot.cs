@@ -67,6 +67,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Options")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OriginalFormat")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -86,6 +90,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("PublishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Result")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StartedAt")
