@@ -1,3 +1,4 @@
+using AudioConverter.Core.Notifications;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Core.Users;
 using Microsoft.EntityFrameworkCore;
@@ -10,6 +11,10 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<User> Users => Set<User>();
     public DbSet<ConversionTask> Tasks => Set<ConversionTask>();
     public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
+    public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -23,6 +28,8 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             user.HasIndex("NormalizedUsername").IsUnique();
             user.HasIndex("NormalizedEmail").IsUnique();
             user.Property(u => u.PasswordHash).HasMaxLength(512);
+            user.Property(u => u.EmailVerificationHash).HasMaxLength(64);
+            user.HasIndex(u => u.EmailVerificationHash);
         });
 
         modelBuilder.Entity<ConversionTask>(task =>
@@ -52,6 +59,8 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             taskEvent.HasIndex(e => new { e.UserId, e.Id });
             taskEvent.HasIndex(e => e.CreatedAt);
         });
+
+        OnNotificationsCreating(modelBuilder);
     }
 
     /// <summary>Sets the shadow columns that make usernames and e-mails unique regardless of case.</summary>
@@ -63,4 +72,47 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     }
 
     public static string Normalize(string value) => value.Trim().ToUpperInvariant();
+
+    /// <summary>Webhook endpoints, the outbox of webhook deliveries and e-mails, its delivery log and the dispatcher's cursor.</summary>
+    private static void OnNotificationsCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<WebhookEndpoint>(endpoint =>
+        {
+            endpoint.ToTable("webhook_endpoints");
+            endpoint.Property(e => e.Url).HasMaxLength(2048);
+            endpoint.Property(e => e.Events).HasMaxLength(256);
+            endpoint.Property(e => e.Description).HasMaxLength(256);
+            endpoint.Property(e => e.Secret).HasMaxLength(64);
+            endpoint.Property(e => e.DisabledReason).HasMaxLength(500);
+            endpoint.Ignore(e => e.EventList);
+            endpoint.HasIndex(e => new { e.UserId, e.TaskId });
+            endpoint.HasOne<User>().WithMany().HasForeignKey(e => e.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<OutboxMessage>(message =>
+        {
+            message.ToTable("outbox");
+            message.Property(m => m.Kind).HasMaxLength(16);
+            message.Property(m => m.Type).HasMaxLength(32);
+            message.Property(m => m.MessageId).HasMaxLength(64);
+            message.Property(m => m.Status).HasMaxLength(16);
+            message.Property(m => m.LeaseOwner).HasMaxLength(64);
+            message.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            message.HasIndex(m => new { m.EndpointId, m.Id });
+        });
+
+        modelBuilder.Entity<DeliveryAttempt>(attempt =>
+        {
+            attempt.ToTable("delivery_attempts");
+            attempt.Property(a => a.Response).HasMaxLength(600);
+            attempt.HasIndex(a => a.MessageId);
+        });
+
+        modelBuilder.Entity<OutboxCursor>(cursor =>
+        {
+            cursor.ToTable("outbox_cursors");
+            cursor.HasKey(c => c.Name);
+            cursor.Property(c => c.Name).HasMaxLength(32);
+        });
+    }
 }

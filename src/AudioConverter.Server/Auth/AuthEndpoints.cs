@@ -1,7 +1,9 @@
 using System.Net.Mail;
 using AudioConverter.Core.Users;
 using AudioConverter.Infrastructure.Data;
+using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Server.Hosting;
+using AudioConverter.Server.Notifications;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -45,7 +47,7 @@ public static class AuthEndpoints
     }
 
     private static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> SignupAsync(
-        HttpRequest request, AppDbContext db, IPasswordHasher<User> hasher, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, AppDbContext db, IPasswordHasher<User> hasher, NotificationOptions mail, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<SignupRequest>(request, cancellationToken);
         if (body is null)
@@ -80,7 +82,8 @@ public static class AuthEndpoints
         db.SetNormalizedNames(user);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            // With mail configured, the verification link joins the outbox in the same transaction.
+            await AccountEndpoints.SaveWithVerificationAsync(db, user, mail, request, clock, cancellationToken);
         }
         catch (DbUpdateException)
         {

@@ -2,10 +2,12 @@ using AudioConverter.Infrastructure;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Server.Auth;
+using AudioConverter.Server.Events;
 using AudioConverter.Server.Files;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Server.Telemetry;
+using AudioConverter.Server.Webhooks;
 using AudioConverter.Server.Worker;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -59,13 +61,21 @@ public static class AudioConverterHost
         services.AddOptions<RequestLimitsOptions>().Bind(builder.Configuration.GetSection(RequestLimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         builder.WebHost.ConfigureKestrel(kestrel => ApplyLimits(kestrel.Limits, builder.Configuration.GetSection(RequestLimitsOptions.Section).Get<RequestLimitsOptions>() ?? new RequestLimitsOptions()));
 
+        services.AddOptions<EventsOptions>().Bind(builder.Configuration.GetSection(EventsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(provider => new WebhookTargets(provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebhookOptions>>().Value));
+        if (hosting.RunsApi)
+        {
+            services.AddSingleton<EventFeed>();
+            services.AddHostedService(provider => provider.GetRequiredService<EventFeed>());
+        }
+
         if (hosting.RunsWorker)
         {
-            services.AddSingleton<NotificationQueue>();
-            if (builder.Configuration.GetSection(NotificationOptions.Section).Get<NotificationOptions>() is { Enabled: true })
-            {
-                services.AddHostedService<NotificationService>();
-            }
+            // Webhooks and e-mail leave from the worker role: it runs wherever conversions run, so there is always one.
+            services.AddSingleton(provider => new WebhookSender(
+                provider.GetRequiredService<Microsoft.Extensions.Options.IOptions<WebhookOptions>>().Value, provider.GetRequiredService<WebhookTargets>(), provider.GetRequiredService<TimeProvider>()));
+            services.AddHostedService<OutboxDispatcher>();
 
             services.AddSingleton<TaskProcessor>();
             services.AddSingleton<LeftoverCleaner>();
@@ -141,6 +151,9 @@ public static class AudioConverterHost
             app.MapFileEndpoints();
             app.MapFormatEndpoints();
             AudioConverter.Server.Conversion.WaveformEndpoints.MapWaveformEndpoints(app);
+            app.MapEventEndpoints();
+            app.MapWebhookEndpoints();
+            app.MapAccountEndpoints();
         }
 
         return app;

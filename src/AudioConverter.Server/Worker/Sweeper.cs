@@ -1,8 +1,6 @@
-using AudioConverter.Core.Notifications;
 using AudioConverter.Core.Queue;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
-using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +11,7 @@ namespace AudioConverter.Server.Worker;
 /// expired (their worker died) and publishes tasks that are owed a message (a lost publish, a retry, a restart).
 /// </summary>
 public sealed partial class Sweeper(
-    IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, LeftoverCleaner leftovers, NotificationQueue notifications, TimeProvider clock, ILogger<Sweeper> logger)
+    IServiceScopeFactory scopes, ITaskQueue queue, IOptions<WorkerOptions> options, LeftoverCleaner leftovers, TimeProvider clock, ILogger<Sweeper> logger)
     : BackgroundService
 {
     private const int BatchSize = 500;
@@ -65,12 +63,6 @@ public sealed partial class Sweeper(
         foreach (var task in expired)
         {
             var outcome = await transitions.ReclaimAsync(task.Id, task.Fence, task.Attempts, policy, cancellationToken);
-            if (outcome == ReclaimOutcome.GaveUp)
-            {
-                var failed = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == task.Id, cancellationToken);
-                notifications.Enqueue(TaskNotification.Failure(task, failed?.Error ?? "The conversion was interrupted too often."));
-            }
-
             if (outcome != ReclaimOutcome.None)
             {
                 LogReclaimed(logger, task.Id, outcome == ReclaimOutcome.GaveUp);

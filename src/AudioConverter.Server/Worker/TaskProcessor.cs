@@ -1,13 +1,11 @@
 using System.Diagnostics;
 using AudioConverter.Core.Media;
-using AudioConverter.Core.Notifications;
 using AudioConverter.Core.Queue;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Storage;
 using AudioConverter.Server.Conversion;
-using AudioConverter.Server.Notifications;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +22,6 @@ public sealed partial class TaskProcessor(
     IServiceScopeFactory scopes,
     IBlobStore blobs,
     IMediaConverter media,
-    NotificationQueue notifications,
     IOptions<WorkerOptions> workerOptions,
     TimeProvider clock,
     ILogger<TaskProcessor> logger)
@@ -161,9 +158,6 @@ public sealed partial class TaskProcessor(
                 await DeleteQuietlyAsync(storedKey);
                 return Outcome.LeaseLost;
             }
-
-            // Only once the row says processed, and without waiting: the e-mail is never part of the conversion.
-            notifications.Enqueue(TaskNotification.Success(task, outputBytes, outputDuration));
             return Outcome.Done;
         }
         catch (Exception) when (lease.Lost)
@@ -242,15 +236,9 @@ public sealed partial class TaskProcessor(
     {
         LogFailed(logger, task.Id, message);
 
-        // A lost fence means another worker owns the outcome, and its e-mail.
         var failed = await WithTransitionsAsync(t => t.FailAsync(task.Id, task.Fence, message, CancellationToken.None));
         var now = clock.GetUtcNow().UtcDateTime;
         Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, failed ? "failed" : "lost-lease", now - (task.StartedAt ?? now), null);
-        if (failed)
-        {
-            notifications.Enqueue(TaskNotification.Failure(task, message));
-        }
-
         return Outcome.Done;
     }
 

@@ -159,8 +159,6 @@ public abstract class DatabaseContract : IAsyncLifetime
             .AddAudioConverterInfrastructure(configuration);
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section));
 
-        // The worker's own dependency; with no SMTP host configured it sends nothing.
-        services.AddSingleton<AudioConverter.Server.Notifications.NotificationQueue>();
         services.AddSingleton<LeftoverCleaner>();
         var built = services.BuildServiceProvider();
         disposables.Add(built);

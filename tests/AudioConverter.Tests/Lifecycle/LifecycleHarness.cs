@@ -73,7 +73,6 @@ public sealed class LifecycleHarness : IAsyncDisposable
             .AddAudioConverterInfrastructure(configuration);
         collection.AddScoped(p => new TaskTransitions(p.GetRequiredService<AppDbContext>(), clock, useDatabaseClock: databaseClock));
         collection.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section)).PostConfigure(o => o.InstanceId = WorkerInstance.Id(configuration));
-        collection.AddSingleton<NotificationQueue>();
         collection.AddSingleton<LeftoverCleaner>();
         var built = collection.BuildServiceProvider();
         await DatabaseInitializer.InitializeAsync(built, migrate: true, TimeSpan.FromSeconds(30), NullLogger.Instance, default);

@@ -9,6 +9,8 @@ namespace AudioConverter.Tests.Notifications;
 /// </summary>
 public static class MailDrop
 {
+    public const string VerificationSubject = "Confirm your e-mail address for AudioConverter";
+
     public static string Endpoint => ExternalServices.Require("AC_TEST_SMTP", "the SMTP sink");
 
     public static string Folder => ExternalServices.Require("AC_TEST_SMTP_MAILDIR", "the SMTP sink's mail folder");
@@ -29,14 +31,14 @@ public static class MailDrop
     }
 
     /// <summary>Every message with <paramref name="address"/> among its envelope recipients.</summary>
-    public static List<MimeMessage> To(string address)
+    public static List<MimeMessage> To(string address, bool verification = false)
     {
         var found = new List<MimeMessage>();
         foreach (var file in Directory.GetFiles(Folder, "*.eml").Order(StringComparer.Ordinal))
         {
             var message = MimeMessage.Load(file);
             var envelope = (message.Headers["X-Envelope-To"] ?? "").Split(',', StringSplitOptions.TrimEntries);
-            if (envelope.Contains(address, StringComparer.OrdinalIgnoreCase))
+            if (envelope.Contains(address, StringComparer.OrdinalIgnoreCase) && (message.Subject == VerificationSubject) == verification)
             {
                 found.Add(message);
             }
@@ -46,12 +48,12 @@ public static class MailDrop
     }
 
     /// <summary>Polls until <paramref name="count"/> messages reached <paramref name="address"/>, or the deadline passes.</summary>
-    public static async Task<List<MimeMessage>> WaitForAsync(string address, int count = 1, TimeSpan? timeout = null)
+    public static async Task<List<MimeMessage>> WaitForAsync(string address, int count = 1, TimeSpan? timeout = null, bool verification = false)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
-            var messages = To(address);
+            var messages = To(address, verification);
             if (messages.Count >= count)
             {
                 return messages;
@@ -64,5 +66,15 @@ public static class MailDrop
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Waits for the verification e-mail sent at signup, follows its link, and checks /api/me says verified.</summary>
+    public static async Task VerifyAsync(HttpClient client, string address)
+    {
+        var message = Assert.Single(await WaitForAsync(address, verification: true));
+        var link = System.Text.RegularExpressions.Regex.Match(message.TextBody ?? "", @"/api/auth/verify\?token=[0-9a-f]{64}").Value;
+        Assert.NotEmpty(link);
+        var verified = await client.GetAsync(link);
+        Assert.Equal(System.Net.HttpStatusCode.OK, verified.StatusCode);
     }
 }
