@@ -29,6 +29,12 @@ if timeout 180 dotnet bench/AudioConverter.Bench/bin/Release/net10.0/AudioConver
 else
   failed=$((failed + 1)); status=1; tail -n 40 "$results/bench-smoke.log"
 fi
+# The OpenAPI document, linted with Redocly CLI (scripts/lint-openapi.sh), counts as one test.
+if timeout 300 scripts/lint-openapi.sh artifacts/openapi/v1.json >"$results/openapi-lint.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); status=1; tail -n 40 "$results/openapi-lint.log"
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "${passed} passed, ${failed} failed"
 [ "$status" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace AudioConverter.Infrastructure.Data;
 
-/// <summary>Users and tasks. Each database provider has a subclass that owns its migrations.</summary>
+/// <summary>Users, tasks, their events, API keys and idempotency records. Each database provider has a subclass that owns its migrations.</summary>
 public class AppDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<User> Users => Set<User>();
@@ -15,6 +15,8 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -61,6 +63,29 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
         });
 
         OnNotificationsCreating(modelBuilder);
+        modelBuilder.Entity<ApiKey>(key =>
+        {
+            key.ToTable("api_keys");
+            key.Property(k => k.Name).HasMaxLength(100);
+            key.Property(k => k.Prefix).HasMaxLength(16);
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.Property(k => k.Scopes).HasMaxLength(200);
+            key.HasIndex(k => k.Hash).IsUnique();
+            key.HasIndex(k => new { k.UserId, k.Id });
+            key.HasOne<User>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<IdempotencyRecord>(record =>
+        {
+            record.ToTable("idempotency_records");
+            record.Property(r => r.Key).HasMaxLength(255);
+            record.Property(r => r.Fingerprint).HasMaxLength(64);
+            record.Property(r => r.ContentType).HasMaxLength(200);
+            record.Property(r => r.Location).HasMaxLength(500);
+            record.HasIndex(r => new { r.UserId, r.Key }).IsUnique();
+            record.HasIndex(r => r.CreatedAt);
+            record.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
     }
 
     /// <summary>Sets the shadow columns that make usernames and e-mails unique regardless of case.</summary>

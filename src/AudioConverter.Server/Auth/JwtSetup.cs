@@ -1,14 +1,17 @@
 using AudioConverter.Core.Users;
 using AudioConverter.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.IdentityModel.Tokens;
 
 namespace AudioConverter.Server.Auth;
 
-/// <summary>Bearer authentication: HS256 only, checked issuer, audience and expiry, 401 problem bodies that say what was wrong.</summary>
+/// <summary>Bearer authentication, a login's JWT or an API key (picked by the ack_ prefix). JWTs: HS256 only, checked issuer, audience and expiry, 401 problem bodies that say what was wrong.</summary>
 public static class JwtSetup
 {
+    public const string BearerOrKey = "BearerOrKey";
+
     public static IServiceCollection AddTokenAuthentication(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
@@ -18,7 +21,12 @@ public static class JwtSetup
         services.AddSingleton<TokenService>();
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(jwt =>
+        // One default scheme that picks by the token's prefix: API keys (ack_...) or JWTs.
+        var authentication = services.AddAuthentication(BearerOrKey);
+        authentication.AddPolicyScheme(BearerOrKey, "JWT or API key", policy => policy.ForwardDefaultSelector = context =>
+            ApiKeyAuthenticationHandler.IsApiKey(context.Request.Headers.Authorization) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme);
+        authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        authentication.AddJwtBearer(jwt =>
         {
             jwt.MapInboundClaims = false;
             jwt.TokenValidationParameters = new TokenValidationParameters

@@ -4,6 +4,8 @@ using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Events;
 using AudioConverter.Server.Files;
+using AudioConverter.Server.Idempotency;
+using AudioConverter.Server.Keys;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Server.Telemetry;
@@ -68,6 +70,7 @@ public static class AudioConverterHost
         {
             services.AddSingleton<EventFeed>();
             services.AddHostedService(provider => provider.GetRequiredService<EventFeed>());
+            services.AddHostedService<IdempotencyPruner>();
         }
 
         if (hosting.RunsWorker)
@@ -132,7 +135,9 @@ public static class AudioConverterHost
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
+        app.UseApiKeyScopes();
         app.UseAuthorization();
+        app.UseIdempotency();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
@@ -149,6 +154,8 @@ public static class AudioConverterHost
             app.MapAuthEndpoints();
             app.MapTaskEndpoints();
             app.MapFileEndpoints();
+            app.MapArchiveEndpoints();
+            app.MapKeyEndpoints();
             app.MapFormatEndpoints();
             AudioConverter.Server.Conversion.WaveformEndpoints.MapWaveformEndpoints(app);
             app.MapEventEndpoints();

@@ -1,0 +1,182 @@
+namespace AudioConverter.Cli;
+
+/// <summary>
+/// convert FILES-OR-FOLDERS --to FORMAT: uploads in parallel (--jobs), follows each task, downloads each result next to its
+/// input or into --out, never overwriting without --force. Each conversion's idempotency key comes from the file's content
+/// hash and the options, and is kept in state.json with its task: a rerun after Ctrl-C follows the same tasks.
+/// </summary>
+public static class ConvertCommand
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+
+    private sealed record Job(string Input, string Target, ProgressView.Line Line);
+
+    public static async Task<int> RunAsync(ParsedArgs args, CliContext context, (Credentials Credentials, ApiClient Api) connection, CancellationToken cancellationToken)
+    {
+        var format = args.Single("to")?.Trim().ToLowerInvariant() is { Length: > 0 } f ? f : throw new UsageException("convert needs --to FORMAT, e.g. --to mp3.");
+        var fields = new List<KeyValuePair<string, string>>();
+        foreach (var option in args.All("option"))
+        {
+            var equals = option.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new UsageException($"'--option {option}' must be NAME=VALUE, e.g. --option bitrate=192k.");
+            }
+
+            fields.Add(new(option[..equals], option[(equals + 1)..]));
+        }
+
+        if (args.Single("preset") is { } preset)
+        {
+            fields.Add(new("preset", preset));
+        }
+
+        var inputs = new List<string>();
+        foreach (var path in args.Positional)
+        {
+            if (Directory.Exists(path))
+            {
+                inputs.AddRange(Cli.AudioFilesUnder(path));
+            }
+            else if (File.Exists(path))
+            {
+                inputs.Add(Path.GetFullPath(path));
+            }
+            else
+            {
+                throw new UsageException($"'{path}' is neither a file nor a folder.");
+            }
+        }
+
+        if (inputs.Count == 0)
+        {
+            throw new UsageException("give the files or folders to convert; a folder's audio files are converted, its other files skipped.");
+        }
+
+        var jobs = Math.Min(args.Int("jobs") ?? 4, 16);
+        var outFolder = args.Single("out") is { } o ? Path.GetFullPath(o) : null;
+        var force = args.Flag("force");
+        var view = new ProgressView(context.Out, context.Interactive);
+        var plan = new List<Job>();
+        var failures = new List<(string File, string Reason)>();
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var input in inputs.Distinct(StringComparer.Ordinal))
+        {
+            var target = Path.Combine(outFolder ?? Path.GetDirectoryName(Path.GetFullPath(input))!, Path.GetFileNameWithoutExtension(input) + "." + format);
+            if (target == Path.GetFullPath(input))
+            {
+                failures.Add((input, "it is already in that format here; use --out DIR to convert it into another folder."));
+            }
+            else if (!targets.Add(target))
+            {
+                failures.Add((input, $"another input also becomes {target}; convert them into separate folders with --out."));
+            }
+            else if (File.Exists(target) && !force)
+            {
+                failures.Add((input, $"{target} exists; pass --force to overwrite it."));
+            }
+            else
+            {
+                plan.Add(new Job(input, target, view.Add(Path.GetFileName(input), new FileInfo(input).Length)));
+            }
+        }
+
+        var state = ConvertState.Load(Cli.ConfigFolder(context));
+        var converted = 0;
+        using var limit = new SemaphoreSlim(jobs);
+        using var rendering = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var renderer = RenderAsync(view, rendering.Token);
+        try
+        {
+            await Task.WhenAll(plan.Select(async job =>
+            {
+                await limit.WaitAsync(cancellationToken);
+                try
+                {
+                    await ConvertOneAsync(job, format, fields, connection, state, view, cancellationToken);
+                    Interlocked.Increment(ref converted);
+                }
+                catch (Exception e) when (e is ApiException or IOException or HttpRequestException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
+                {
+                    view.Update(job.Line, "failed: " + e.Message);
+                    lock (failures)
+                    {
+                        failures.Add((job.Input, e.Message));
+                    }
+                }
+                finally
+                {
+                    limit.Release();
+                }
+            }));
+        }
+        finally
+        {
+            await rendering.CancelAsync();
+            await renderer;
+            view.Render();
+        }
+
+        await context.Out.WriteLineAsync($"{converted} converted, {failures.Count} failed.");
+        foreach (var (file, reason) in failures.OrderBy(f => f.File, StringComparer.Ordinal))
+        {
+            await context.Out.WriteLineAsync($"  failed: {file}: {reason}");
+        }
+
+        return failures.Count == 0 ? Cli.Ok : Cli.Failed;
+    }
+
+    private static async Task ConvertOneAsync(
+        Job job, string format, List<KeyValuePair<string, string>> fields, (Credentials Credentials, ApiClient Api) connection, ConvertState state, ProgressView view, CancellationToken cancellationToken)
+    {
+        var api = connection.Api;
+        var hash = await ConvertState.HashFileAsync(job.Input, cancellationToken);
+        var key = ConvertState.KeyFor(connection.Credentials.Server, hash, format, fields);
+        var task = state.Find(key) is { } known ? await api.FindAsync(known, cancellationToken) : null;
+        if (task is null)
+        {
+            view.Update(job.Line, "uploading", 0);
+            task = await api.UploadAsync(job.Input, format, fields, key, sent => view.Update(job.Line, "uploading", sent), cancellationToken);
+            state.Remember(key, task.Id);
+        }
+
+        view.Update(job.Line, $"uploaded as task {task.Id}", job.Line.Total);
+        while (task.Status is not ("processed" or "failed"))
+        {
+            view.Update(job.Line, task.Status == "processing" ? "converting" : "queued");
+            await Task.Delay(PollInterval, cancellationToken);
+            task = await api.FindAsync(task.Id, cancellationToken) ?? throw new ApiException(System.Net.HttpStatusCode.NotFound, $"task {task.Id} was deleted while it was converted.");
+        }
+
+        if (task.Status == "failed")
+        {
+            state.Forget(key);
+            throw new ApiException(System.Net.HttpStatusCode.UnprocessableEntity, task.Error ?? "the conversion failed.");
+        }
+
+        // The server's extension for the format (e.g. m4a for alac) names the file; the plan used the format's name.
+        var extension = task.ConvertedUrl is { } url ? Path.GetExtension(url) : "." + format;
+        var target = Path.ChangeExtension(job.Target, extension);
+        view.Update(job.Line, "downloading");
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        await api.DownloadAsync(task.Id, target, overwrite: true, cancellationToken);
+        state.Forget(key);
+        view.Update(job.Line, $"done: {target}");
+    }
+
+    private static async Task RenderAsync(ProgressView view, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                view.Render();
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended; the final frame is drawn by the caller.
+        }
+    }
+}
