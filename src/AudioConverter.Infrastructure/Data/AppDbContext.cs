@@ -16,6 +16,7 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Core.Presets.UserPreset> UserPresets => Set<Core.Presets.UserPreset>();
     public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -63,6 +64,16 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
         });
 
         OnNotificationsCreating(modelBuilder);
+        modelBuilder.Entity<Core.Presets.UserPreset>(preset =>
+        {
+            preset.ToTable("user_presets");
+            preset.Property(p => p.Name).HasMaxLength(64);
+            preset.Property(p => p.NewFormat).HasMaxLength(16);
+            preset.Property(p => p.Options).HasMaxLength(100000);
+            preset.HasIndex(p => new { p.UserId, p.Name }).IsUnique();
+            preset.HasOne<User>().WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
         modelBuilder.Entity<ApiKey>(key =>
         {
             key.ToTable("api_keys");

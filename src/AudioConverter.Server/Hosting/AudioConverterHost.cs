@@ -156,6 +156,7 @@ public static class AudioConverterHost
             app.MapFileEndpoints();
             app.MapArchiveEndpoints();
             app.MapKeyEndpoints();
+            Presets.PresetEndpoints.MapPresetEndpoints(app);
             app.MapFormatEndpoints();
             AudioConverter.Server.Conversion.WaveformEndpoints.MapWaveformEndpoints(app);
             app.MapEventEndpoints();

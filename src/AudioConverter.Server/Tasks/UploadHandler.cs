@@ -60,7 +60,7 @@ public static class UploadHandler
         }
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersCountLimit = 16, HeadersLengthLimit = 8 * 1024 };
-        string? newFormat = null, displayName = null, clientFileName = null, storedKey = null, refusal = null;
+        string? newFormat = null, displayName = null, clientFileName = null, storedKey = null, refusal = null, presetName = null;
         long inputBytes = 0;
         var sections = 0;
         var optionFields = new List<KeyValuePair<string, string?>>();
@@ -104,6 +104,10 @@ public static class UploadHandler
                 {
                     newFormat = await ReadTextAsync(section.Body, cancellationToken);
                 }
+                else if (name.Equals(Presets.PresetSelection.Field, StringComparison.OrdinalIgnoreCase))
+                {
+                    presetName = await ReadTextAsync(section.Body, cancellationToken);
+                }
                 else if (name.Equals("filename", StringComparison.Ordinal))
                 {
                     displayName = await ReadTextAsync(section.Body, cancellationToken);
@@ -142,13 +146,19 @@ public static class UploadHandler
             errors["fileName"] = ["Attach the audio file as the multipart file part 'fileName'."];
         }
 
-        var format = AudioFormat.Find(newFormat);
-        if (format is null)
+        var (preset, presetError) = presetName is null ? (null, null) : await Presets.PresetSelection.FindAsync(db, userId, presetName, cancellationToken);
+        if (presetError is not null)
+        {
+            errors[Presets.PresetSelection.Field] = [presetError];
+        }
+
+        var format = AudioFormat.Find(newFormat ?? preset?.NewFormat);
+        if (format is null && presetError is null)
         {
             errors["newFormat"] = [TaskEndpoints.FormatError(newFormat)];
         }
 
-        var conversionOptions = format is null ? null : ConversionOptionsParser.Parse(optionFields, format);
+        var conversionOptions = format is null ? null : ConversionOptionsParser.Parse(optionFields, format, preset?.Options, preset?.NewFormat);
         foreach (var (option, messages) in conversionOptions?.Errors ?? new Dictionary<string, string[]>())
         {
             errors[option] = messages;
