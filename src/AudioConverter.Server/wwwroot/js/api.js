@@ -159,6 +159,8 @@ export async function login(username, password) {
 
 export const formats = () => request("GET", "/api/formats");
 export const listTasks = (max = 200) => request("GET", `/api/tasks?order=1&max=${max}`);
+export const presets = () => request("GET", "/api/presets");
+export const waveform = (id, points = 400) => request("GET", `/api/tasks/${encodeURIComponent(id)}/waveform?points=${points}`);
 export const reconvert = (id, newFormat) => request("PUT", `/api/tasks/${encodeURIComponent(id)}`, { body: { newFormat } });
 export const deleteTask = (id) => request("DELETE", `/api/tasks/${encodeURIComponent(id)}`);
 
@@ -166,7 +168,7 @@ export const deleteTask = (id) => request("DELETE", `/api/tasks/${encodeURICompo
  * Uploads one file as multipart (fileName + newFormat) with XMLHttpRequest, which reports upload progress.
  * Returns { promise, abort }; onProgress gets a fraction from 0 to 1.
  */
-export function upload(file, newFormat, onProgress) {
+export function upload(file, newFormat, fields, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     const current = currentSession();
@@ -176,7 +178,8 @@ export function upload(file, newFormat, onProgress) {
     }
     const form = new FormData();
     form.append("fileName", file, file.name);
-    form.append("newFormat", newFormat);
+    if (newFormat) form.append("newFormat", newFormat);
+    for (const [name, value] of Object.entries(fields ?? {})) form.append(name, value);
     xhr.open("POST", "/api/tasks");
     xhr.setRequestHeader("Authorization", `Bearer ${current.token}`);
     xhr.setRequestHeader("Accept", "application/json");
@@ -227,6 +230,21 @@ function downloadName(response, fallback) {
  * then saves it through a blob URL and an <a download>.
  */
 export async function download(path, fallbackName) {
+  const { blob, name } = await fetchFile(path, fallbackName);
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = name;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // The browser has taken its copy once the click has been handled; free the memory a little later.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Fetches a file from a route that needs the Authorization header: { blob, name }. */
+export async function fetchFile(path, fallbackName) {
   const current = currentSession();
   if (!current) throw new ApiError(401, { detail: "Log in to continue." });
   let response;
@@ -240,15 +258,51 @@ export async function download(path, fallbackName) {
     if (response.status === 401) throw unauthorized(401, problem);
     throw new ApiError(response.status, problem);
   }
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = downloadName(response, fallbackName);
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The browser has taken its copy once the click has been handled; free the memory a little later.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return { blob: await response.blob(), name: downloadName(response, fallbackName) };
+}
+
+/**
+ * Follows GET /api/events (Server-Sent Events). EventSource cannot send the Authorization header the route needs,
+ * so this reads the stream with fetch() and parses it. Calls onOpen once connected, onEvent(type, data) per event,
+ * and resolves when the stream ends or breaks (the caller reconnects, passing the last id it saw).
+ */
+export async function followEvents({ onOpen, onEvent, signal, lastEventId }) {
+  const current = currentSession();
+  if (!current) throw new ApiError(401, { detail: "Log in to continue." });
+  const headers = { Accept: "text/event-stream", Authorization: `Bearer ${current.token}` };
+  if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+  const response = await fetch("/api/events", { headers, signal, cache: "no-store" });
+  if (!response.ok || !response.body) {
+    const problem = await readProblem(response);
+    if (response.status === 401) throw unauthorized(401, problem);
+    throw new ApiError(response.status, problem);
+  }
+  onOpen();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event = { type: "message", data: [], id: null };
+  let last = lastEventId ?? null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return last;
+    buffer += value;
+    let newline;
+    while ((newline = buffer.search(/\r\n|\n|\r/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
+      if (line === "") {
+        if (event.id !== null) last = event.id;
+        if (event.data.length > 0) onEvent(event.type, event.data.join("\n"));
+        event = { type: "message", data: [], id: null };
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event.type = text;
+      else if (field === "data") event.data.push(text);
+      else if (field === "id") event.id = text;
+    }
+  }
 }

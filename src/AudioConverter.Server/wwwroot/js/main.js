@@ -1,6 +1,7 @@
 // The page: shows the account forms while logged out and the workspace while logged in.
 
-import { ApiError, endSession, formats, onSessionChange, resumeSession } from "./api.js";
+import { ApiError, endSession, formats, onSessionChange, presets, resumeSession } from "./api.js";
+import { setOptionsData, setUpOptions } from "./options.js";
 import { focusLogin, setUpAuthForms } from "./auth.js";
 import * as tasks from "./tasks.js";
 import { resetUploads, setUpUploads } from "./uploads.js";
@@ -37,6 +38,8 @@ async function loadFormats() {
     );
     select.value = list.some((f) => f.name === previous) ? previous : list[0]?.name ?? "";
     tasks.setFormats(list);
+    setOptionsData(list, null);
+    setOptionsData(list, await presets());
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.status !== 401) $("format-error").textContent = `The formats could not be loaded: ${error.message}`;
@@ -68,8 +71,9 @@ function showLoggedOut(reason) {
 
 function main() {
   setUpAuthForms();
+  setUpOptions();
   tasks.setUpTasks({ announcer: announce });
-  setUpUploads({ uploaded: () => tasks.refresh(), announcer: announce });
+  setUpUploads({ uploaded: (created) => tasks.added(created), announcer: announce });
 
   $("format").addEventListener("change", (event) => localStorage.setItem("audioconverter.format", event.target.value));
   $("logout").addEventListener("click", () => {
