@@ -308,7 +308,7 @@ function update(element, task) {
   note.classList.toggle("is-error", task.status === "failed");
 
   const progress = element.querySelector(".task-progress");
-  progress.hidden = task.status !== "processing" && task.status !== "uploaded";
+  progress.hidden = task.status === "failed";
   progress.value = task.status === "processed" ? 100 : task.progress ?? 0;
   progress.setAttribute("aria-label", `Conversion progress of ${name}`);
   element.querySelector(".task-select").setAttribute("aria-label", `Select ${name}`);
