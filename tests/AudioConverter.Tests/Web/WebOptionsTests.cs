@@ -89,6 +89,8 @@ public sealed class WebOptionsTests(BrowserFixture browser) : IClassFixture<Brow
         var page = session.Page;
         await session.OpenAsync();
         await session.SignUpAsync(BrowserSession.NewUsername());
+        await Expect(page.Locator("#live-state")).ToHaveTextAsync("Live updates are on.");
+        await session.ChooseFormatAsync("mp3");
         await session.PickFilesAsync(AudioSamples.PathOf("mp3"));
         await session.ExpectStatusAsync("sample-3.mp3", "Ready");
         await page.GetByText("Options and presets").ClickAsync();
