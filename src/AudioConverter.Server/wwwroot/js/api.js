@@ -210,55 +210,25 @@ export function upload(file, newFormat, fields, onProgress) {
   return { promise, abort: () => xhr.abort() };
 }
 
-/** The file name a download is saved under: the server's Content-Disposition, else the fallback. */
-function downloadName(response, fallback) {
-  const header = response.headers.get("Content-Disposition") ?? "";
-  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1].trim());
-    } catch {
-      // Fall through to the plain parameter.
-    }
-  }
-  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
-  return plain ? plain[1].trim() : fallback;
+/**
+ * A short-lived signed URL for one of the user's file routes (POST /api/links), so the browser itself can stream
+ * the file: to disk through an <a download>, or into an <audio> player. Nothing is held in the page's memory.
+ */
+export async function signedUrl(path) {
+  const answer = await request("POST", "/api/links", { body: { path } });
+  return answer.url;
 }
 
-/**
- * Downloads a file from a route that needs the Authorization header: fetches it with the token,
- * then saves it through a blob URL and an <a download>.
- */
-export async function download(path, fallbackName) {
-  const { blob, name } = await fetchFile(path, fallbackName);
-  const url = URL.createObjectURL(blob);
+/** Saves a file through a signed link; the browser streams it and names it by the server's Content-Disposition. */
+export async function download(path) {
+  const url = await signedUrl(path);
   const link = document.createElement("a");
   link.href = url;
-  link.download = name;
+  link.download = "";
   link.hidden = true;
   document.body.append(link);
   link.click();
   link.remove();
-  // The browser has taken its copy once the click has been handled; free the memory a little later.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
-/** Fetches a file from a route that needs the Authorization header: { blob, name }. */
-export async function fetchFile(path, fallbackName) {
-  const current = currentSession();
-  if (!current) throw new ApiError(401, { detail: "Log in to continue." });
-  let response;
-  try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${current.token}` }, cache: "no-store" });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  if (!response.ok) {
-    const problem = await readProblem(response);
-    if (response.status === 401) throw unauthorized(401, problem);
-    throw new ApiError(response.status, problem);
-  }
-  return { blob: await response.blob(), name: downloadName(response, fallbackName) };
 }
 
 /**

@@ -1,6 +1,6 @@
 // The list of the user's conversions, newest first, kept up to date by polling while any is still running.
 
-import { ApiError, deleteTask, download, fetchFile, followEvents, listTasks, reconvert, waveform } from "./api.js";
+import { ApiError, deleteTask, download, followEvents, listTasks, reconvert, signedUrl, waveform } from "./api.js";
 import * as show from "./format.js";
 
 const activeStatuses = new Set(["uploaded", "processing"]);
@@ -152,9 +152,9 @@ async function downloadSelected() {
 async function listen(task, element) {
   const player = element.querySelector(".task-player");
   const audio = element.querySelector(".task-audio");
-  const [{ blob }, wave] = await Promise.all([fetchFile(`/api/tasks/${task.id}/converted`, task.fileName), waveform(task.id)]);
-  if (audio.src.startsWith("blob:")) URL.revokeObjectURL(audio.src);
-  audio.src = URL.createObjectURL(blob);
+  const [url, wave] = await Promise.all([signedUrl(`/api/tasks/${task.id}/converted`), waveform(task.id)]);
+  // The browser streams the file from a signed link (an <audio> cannot send the Authorization header).
+  audio.src = url;
   player.hidden = false;
   drawWaveform(element.querySelector(".task-waveform"), wave.peaks ?? []);
   audio.focus();
