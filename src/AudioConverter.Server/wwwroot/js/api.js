@@ -1,6 +1,7 @@
-// Talks to the AudioConverter API: the session (token in localStorage), JSON calls, uploads with progress, downloads.
+// Talks to the AudioConverter API: JSON calls, uploads with progress, signed download links, the event stream.
+// The session (who is logged in, until when) lives in session.js; every 401 goes through unauthorized() below.
 
-const storageKey = "audioconverter.session";
+import { currentSession, endSession, startSession } from "./session.js";
 
 /** Thrown for any answer that is not a success; carries the problem+json body when there is one. */
 export class ApiError extends Error {
@@ -31,79 +32,6 @@ function fieldErrors(problem) {
   }
   return result;
 }
-
-// ---- session ----
-
-let session = load();
-const listeners = new Set();
-let expiryTimer = 0;
-
-function load() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(storageKey) ?? "null");
-    if (saved && typeof saved.token === "string" && typeof saved.expiresAt === "string") return saved;
-  } catch {
-    // A damaged entry is the same as none.
-  }
-  return null;
-}
-
-/** The name inside the token (the account's username even when the person logged in with an e-mail). */
-function nameFromToken(token) {
-  try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof claims.unique_name === "string" ? claims.unique_name : null;
-  } catch {
-    return null;
-  }
-}
-
-export function currentSession() {
-  if (session && Date.parse(session.expiresAt) <= Date.now()) {
-    endSession("Your session has expired; log in again.");
-  }
-  return session;
-}
-
-/** Called with (session, reason) whenever someone logs in or out. */
-export function onSessionChange(listener) {
-  listeners.add(listener);
-}
-
-function setSession(value, reason) {
-  session = value;
-  clearTimeout(expiryTimer);
-  if (value) {
-    localStorage.setItem(storageKey, JSON.stringify(value));
-    // Timers longer than about 24.8 days overflow; tokens live hours, but clamp anyway.
-    const wait = Math.min(Date.parse(value.expiresAt) - Date.now(), 2 ** 31 - 1);
-    expiryTimer = setTimeout(() => endSession("Your session has expired; log in again."), Math.max(wait, 0));
-  } else {
-    localStorage.removeItem(storageKey);
-  }
-  for (const listener of listeners) listener(session, reason);
-}
-
-export function endSession(reason) {
-  if (session === null && !reason) return;
-  setSession(null, reason ?? "");
-}
-
-/** Restarts the expiry timer for a session found in storage at page load. */
-export function resumeSession() {
-  const value = currentSession();
-  if (value) setSession(value, "");
-  return value;
-}
-
-// Another tab logging in or out changes this one too.
-window.addEventListener("storage", (event) => {
-  if (event.key !== storageKey) return;
-  const value = load();
-  if (value?.token !== session?.token) setSession(value, value ? "" : "You were logged out in another window.");
-});
 
 // ---- requests ----
 
@@ -153,8 +81,7 @@ export async function signup(fields) {
 
 export async function login(username, password) {
   const answer = await request("POST", "/api/auth/login", { body: { username, password }, auth: false });
-  setSession({ token: answer.token, expiresAt: answer.expiresAt, username: nameFromToken(answer.token) ?? username }, "");
-  return session;
+  return startSession(answer.token, answer.expiresAt, username);
 }
 
 export const formats = () => request("GET", "/api/formats");

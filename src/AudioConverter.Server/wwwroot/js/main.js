@@ -1,6 +1,7 @@
 // The page: shows the account forms while logged out and the workspace while logged in.
 
-import { ApiError, endSession, formats, onSessionChange, presets, resumeSession } from "./api.js";
+import { ApiError, formats, presets } from "./api.js";
+import { endSession, onSessionChange, resumeSession } from "./session.js";
 import { setOptionsData, setUpOptions } from "./options.js";
 import { focusLogin, setUpAuthForms } from "./auth.js";
 import * as tasks from "./tasks.js";
@@ -58,9 +59,10 @@ function showLoggedIn(session, fromForm) {
   if (fromForm) $("upload-heading").focus();
 }
 
-function showLoggedOut(reason) {
+function showLoggedOut(reason, cause) {
   tasks.stop();
-  resetUploads();
+  // An expired token does not cancel uploads already under way; logging out (or another account) does.
+  if (cause !== "expired") resetUploads();
   $("app-view").hidden = true;
   $("account").hidden = true;
   $("account-name").textContent = "";
@@ -81,13 +83,16 @@ function main() {
     focusLogin();
   });
 
-  onSessionChange((session, reason) => {
+  let lastUser = null;
+  onSessionChange((session, reason, cause) => {
     if (session) {
+      if (lastUser !== null && lastUser !== session.username) resetUploads();
+      lastUser = session.username;
       const fromForm = !$("auth-view").hidden;
       notify("");
       showLoggedIn(session, fromForm);
     } else {
-      showLoggedOut(reason);
+      showLoggedOut(reason, cause);
     }
   });
 
