@@ -107,4 +107,31 @@ public sealed class WebOptionsTests(BrowserFixture browser) : IClassFixture<Brow
         await session.ScreenshotAsync("phone-390-options");
         session.AssertNoScriptErrors();
     }
+
+    [Fact]
+    public async Task AnUploadUnderWayOutlivesTheTokensExpiry()
+    {
+        await using var session = await browser.NewSessionAsync(1280, 800);
+        var page = session.Page;
+        var username = BrowserSession.NewUsername();
+        await session.OpenAsync();
+        await session.SignUpAsync(username);
+        await Expect(page.Locator("#live-state")).ToHaveTextAsync("Live updates are on.");
+        await session.ChooseFormatAsync("mp3");
+
+        // The page believes its token ends in 3 seconds; the upload is throttled to take longer than that.
+        await page.EvaluateAsync("() => { const s = JSON.parse(localStorage.getItem('audioconverter.session')); s.expiresAt = new Date(Date.now() + 3000).toISOString(); localStorage.setItem('audioconverter.session', JSON.stringify(s)); }");
+        await page.ReloadAsync();
+        await Expect(page.Locator("#live-state")).ToHaveTextAsync("Live updates are on.");
+        var cdp = await page.Context.NewCDPSessionAsync(page);
+        await cdp.SendAsync("Network.enable");
+        await cdp.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object> { ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = 150_000 });
+        await session.PickFilesAsync(AudioSamples.PathOf("wav", seconds: 10));
+        await Expect(page.GetByText("Your session has expired; log in again.")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Expect(session.UploadRow("sample-10.wav").Locator(".upload-state")).ToHaveTextAsync("Uploaded", new() { Timeout = 60_000 });
+        await cdp.SendAsync("Network.emulateNetworkConditions", new Dictionary<string, object> { ["offline"] = false, ["latency"] = 0, ["downloadThroughput"] = -1, ["uploadThroughput"] = -1 });
+
+        await session.LogInAsync(username);
+        await session.ExpectStatusAsync("sample-10.wav", "Ready");
+    }
 }
