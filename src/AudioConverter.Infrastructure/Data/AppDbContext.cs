@@ -17,6 +17,9 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<Core.Presets.UserPreset> UserPresets => Set<Core.Presets.UserPreset>();
+    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -66,6 +69,17 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             taskEvent.Property(e => e.Type).HasMaxLength(32);
             taskEvent.HasIndex(e => new { e.UserId, e.Id });
             taskEvent.HasIndex(e => e.CreatedAt);
+        });
+
+        OnNotificationsCreating(modelBuilder);
+        modelBuilder.Entity<Core.Presets.UserPreset>(preset =>
+        {
+            preset.ToTable("user_presets");
+            preset.Property(p => p.Name).HasMaxLength(64);
+            preset.Property(p => p.NewFormat).HasMaxLength(16);
+            preset.Property(p => p.Options).HasMaxLength(100000);
+            preset.HasIndex(p => new { p.UserId, p.Name }).IsUnique();
+            preset.HasOne<User>().WithMany().HasForeignKey(p => p.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<ApiKey>(key =>

@@ -162,6 +162,7 @@ public static class AudioConverterHost
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
+        Files.SignedLinks.UseSignedLinks(app);
         app.UseApiKeyScopes();
         app.UseAuthorization();
         app.UseIdempotency();
@@ -183,6 +184,8 @@ public static class AudioConverterHost
             app.MapFileEndpoints();
             app.MapArchiveEndpoints();
             app.MapKeyEndpoints();
+            Files.SignedLinks.MapSignedLinkEndpoints(app);
+            Presets.PresetEndpoints.MapPresetEndpoints(app);
             app.MapFormatEndpoints();
             AudioConverter.Server.Conversion.WaveformEndpoints.MapWaveformEndpoints(app);
             app.MapEventEndpoints();

@@ -8,7 +8,7 @@ public static class SecurityHeaders
 {
     /// <summary>The policy of the web page and of every API response.</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'";
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'";
 
     /// <summary>The interactive API docs (Scalar) start with an inline module script and inject styles, so only that path gets them.</summary>
     public const string DocsContentSecurityPolicy =

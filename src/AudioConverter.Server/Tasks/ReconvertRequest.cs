@@ -16,11 +16,18 @@ public sealed record ReconvertRequest(string? NewFormat)
     public Dictionary<string, JsonElement>? Fields { get; init; }
 
     /// <summary>The task's options changed by this request, for <paramref name="format"/>; or errors by option.</summary>
-    public OptionsResult ResolveOptions(AudioFormat format, ConversionTask task)
+    public OptionsResult ResolveOptions(AudioFormat format, ConversionTask task) =>
+        ResolveOptions(format, ConversionOptions.FromJson(task.Options), task.NewFormat);
+
+    /// <summary>The options of <paramref name="basis"/> (a task's or a preset's, for <paramref name="basisFormat"/>) changed by this request's fields.</summary>
+    public OptionsResult ResolveOptions(AudioFormat format, ConversionOptions basis, string basisFormat) => Resolve(Fields, format, basis, basisFormat);
+
+    /// <summary>JSON option fields read as the validator's name/value pairs and resolved over <paramref name="basis"/>.</summary>
+    public static OptionsResult Resolve(Dictionary<string, JsonElement>? fields, AudioFormat format, ConversionOptions? basis, string? basisFormat)
     {
         var pairs = new List<KeyValuePair<string, string?>>();
         var errors = new Dictionary<string, string[]>();
-        foreach (var (name, value) in Fields ?? [])
+        foreach (var (name, value) in fields ?? [])
         {
             switch (value.ValueKind)
             {
@@ -39,7 +46,7 @@ public sealed record ReconvertRequest(string? NewFormat)
             }
         }
 
-        var result = ConversionOptionsParser.Parse(pairs, format, ConversionOptions.FromJson(task.Options), task.NewFormat);
+        var result = ConversionOptionsParser.Parse(pairs, format, basis, basisFormat);
         if (errors.Count == 0)
         {
             return result;

@@ -109,13 +109,25 @@ public static class TaskEndpoints
             return Problems.Validation("body", error!);
         }
 
-        var format = AudioFormat.Find(body.NewFormat ?? task.NewFormat);
+        Presets.Preset? preset = null;
+        if (body.Fields?.Remove(Presets.PresetSelection.Field, out var presetField) == true)
+        {
+            var (found, presetError) = await Presets.PresetSelection.FindAsync(db, userId, presetField.ValueKind == System.Text.Json.JsonValueKind.String ? presetField.GetString() : null, cancellationToken);
+            if (found is null)
+            {
+                return Problems.Validation(Presets.PresetSelection.Field, presetError!);
+            }
+
+            preset = found;
+        }
+
+        var format = AudioFormat.Find(body.NewFormat ?? preset?.NewFormat ?? task.NewFormat);
         if (format is null)
         {
             return Problems.Validation("newFormat", FormatError(body.NewFormat));
         }
 
-        var options = body.ResolveOptions(format, task);
+        var options = preset is null ? body.ResolveOptions(format, task) : body.ResolveOptions(format, preset.Options, preset.NewFormat);
         if (!options.IsValid)
         {
             return Problems.Validation(options.Errors.ToDictionary());

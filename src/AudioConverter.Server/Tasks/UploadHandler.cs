@@ -37,7 +37,8 @@ public static class UploadHandler
             return Refuse(refusal, limits);
         }
 
-        if (Validate(form, out var conversionOptions) is { } invalid)
+        var (invalid, format, conversionOptions) = await ValidateAsync(form, db, userId, cancellationToken);
+        if (invalid is not null)
         {
             return invalid;
         }
@@ -48,7 +49,7 @@ public static class UploadHandler
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
-        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, conversionOptions!, clock, cancellationToken);
+        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, format!, conversionOptions!, clock, cancellationToken);
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
     }
 
@@ -56,7 +57,8 @@ public static class UploadHandler
     /// The form's own rules. Every other text part is in <see cref="UploadForm.Fields"/>: this is where those a feature
     /// reads (conversion options, a webhook URL) are validated, each error under its field's name.
     /// </summary>
-    private static ValidationProblem? Validate(UploadForm form, out ConversionOptions? options)
+    private static async Task<(ValidationProblem? Invalid, AudioFormat? Format, ConversionOptions? Options)> ValidateAsync(
+        UploadForm form, AppDbContext db, long userId, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (form.FileRefusal is not null)
@@ -68,25 +70,33 @@ public static class UploadHandler
             errors["fileName"] = ["Attach the audio file as the multipart file part 'fileName'."];
         }
 
-        var format = AudioFormat.Find(form.NewFormat);
-        if (format is null)
+        // A preset (built-in or the user's own) gives a format and options; parts given explicitly override it.
+        var presetName = form.Fields.GetValueOrDefault(Presets.PresetSelection.Field);
+        var (preset, presetError) = presetName is null ? (null, null) : await Presets.PresetSelection.FindAsync(db, userId, presetName, cancellationToken);
+        if (presetError is not null)
+        {
+            errors[Presets.PresetSelection.Field] = [presetError];
+        }
+
+        var format = AudioFormat.Find(form.NewFormat ?? preset?.NewFormat);
+        if (format is null && presetError is null)
         {
             errors["newFormat"] = [TaskEndpoints.FormatError(form.NewFormat)];
         }
 
-        var conversion = format is null ? null : ConversionOptionsParser.Parse(form.Fields.Select(f => KeyValuePair.Create(f.Key, (string?)f.Value)), format);
+        var optionFields = form.Fields.Where(f => f.Key != Presets.PresetSelection.Field).Select(f => KeyValuePair.Create(f.Key, (string?)f.Value));
+        var conversion = format is null ? null : ConversionOptionsParser.Parse(optionFields, format, preset?.Options, preset?.NewFormat);
         foreach (var (option, messages) in conversion?.Errors ?? new Dictionary<string, string[]>())
         {
             errors[option] = messages;
         }
 
-        options = conversion?.Options;
-        return errors.Count > 0 ? Problems.Validation(errors) : null;
+        return (errors.Count > 0 ? Problems.Validation(errors) : null, format, conversion?.Options);
     }
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
     private static async Task<ConversionTask> InsertAndPublishAsync(
-        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, ConversionOptions options, TimeProvider clock, CancellationToken cancellationToken)
+        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, AudioFormat format, ConversionOptions options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
@@ -96,7 +106,7 @@ public static class UploadHandler
             UserId = userId,
             FileName = fileName,
             OriginalFormat = OriginalFormatOf(fileName, file.Key),
-            NewFormat = AudioFormat.Find(form.NewFormat)!.Name,
+            NewFormat = format.Name,
             Status = ConversionStatus.Uploaded,
             CreatedAt = now,
             UpdatedAt = now,

@@ -37,7 +37,7 @@ public sealed class SecurityHeaderTests
         }
 
         Assert.Equal(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'",
             SecurityHeaders.ContentSecurityPolicy);
 
         // An uploaded "page.html" comes back as a download of audio, never as a page.

@@ -1,6 +1,7 @@
-// Talks to the AudioConverter API: the session (token in localStorage), JSON calls, uploads with progress, downloads.
+// Talks to the AudioConverter API: JSON calls, uploads with progress, signed download links, the event stream.
+// The session (who is logged in, until when) lives in session.js; every 401 goes through unauthorized() below.
 
-const storageKey = "audioconverter.session";
+import { currentSession, endSession, startSession } from "./session.js";
 
 /** Thrown for any answer that is not a success; carries the problem+json body when there is one. */
 export class ApiError extends Error {
@@ -31,79 +32,6 @@ function fieldErrors(problem) {
   }
   return result;
 }
-
-// ---- session ----
-
-let session = load();
-const listeners = new Set();
-let expiryTimer = 0;
-
-function load() {
-  try {
-    const saved = JSON.parse(localStorage.getItem(storageKey) ?? "null");
-    if (saved && typeof saved.token === "string" && typeof saved.expiresAt === "string") return saved;
-  } catch {
-    // A damaged entry is the same as none.
-  }
-  return null;
-}
-
-/** The name inside the token (the account's username even when the person logged in with an e-mail). */
-function nameFromToken(token) {
-  try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const bytes = Uint8Array.from(atob(payload), (c) => c.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof claims.unique_name === "string" ? claims.unique_name : null;
-  } catch {
-    return null;
-  }
-}
-
-export function currentSession() {
-  if (session && Date.parse(session.expiresAt) <= Date.now()) {
-    endSession("Your session has expired; log in again.");
-  }
-  return session;
-}
-
-/** Called with (session, reason) whenever someone logs in or out. */
-export function onSessionChange(listener) {
-  listeners.add(listener);
-}
-
-function setSession(value, reason) {
-  session = value;
-  clearTimeout(expiryTimer);
-  if (value) {
-    localStorage.setItem(storageKey, JSON.stringify(value));
-    // Timers longer than about 24.8 days overflow; tokens live hours, but clamp anyway.
-    const wait = Math.min(Date.parse(value.expiresAt) - Date.now(), 2 ** 31 - 1);
-    expiryTimer = setTimeout(() => endSession("Your session has expired; log in again."), Math.max(wait, 0));
-  } else {
-    localStorage.removeItem(storageKey);
-  }
-  for (const listener of listeners) listener(session, reason);
-}
-
-export function endSession(reason) {
-  if (session === null && !reason) return;
-  setSession(null, reason ?? "");
-}
-
-/** Restarts the expiry timer for a session found in storage at page load. */
-export function resumeSession() {
-  const value = currentSession();
-  if (value) setSession(value, "");
-  return value;
-}
-
-// Another tab logging in or out changes this one too.
-window.addEventListener("storage", (event) => {
-  if (event.key !== storageKey) return;
-  const value = load();
-  if (value?.token !== session?.token) setSession(value, value ? "" : "You were logged out in another window.");
-});
 
 // ---- requests ----
 
@@ -153,12 +81,13 @@ export async function signup(fields) {
 
 export async function login(username, password) {
   const answer = await request("POST", "/api/auth/login", { body: { username, password }, auth: false });
-  setSession({ token: answer.token, expiresAt: answer.expiresAt, username: nameFromToken(answer.token) ?? username }, "");
-  return session;
+  return startSession(answer.token, answer.expiresAt, username);
 }
 
 export const formats = () => request("GET", "/api/formats");
 export const listTasks = (max = 200) => request("GET", `/api/tasks?order=1&max=${max}`);
+export const presets = () => request("GET", "/api/presets");
+export const waveform = (id, points = 400) => request("GET", `/api/tasks/${encodeURIComponent(id)}/waveform?points=${points}`);
 export const reconvert = (id, newFormat) => request("PUT", `/api/tasks/${encodeURIComponent(id)}`, { body: { newFormat } });
 export const deleteTask = (id) => request("DELETE", `/api/tasks/${encodeURIComponent(id)}`);
 
@@ -166,7 +95,7 @@ export const deleteTask = (id) => request("DELETE", `/api/tasks/${encodeURICompo
  * Uploads one file as multipart (fileName + newFormat) with XMLHttpRequest, which reports upload progress.
  * Returns { promise, abort }; onProgress gets a fraction from 0 to 1.
  */
-export function upload(file, newFormat, onProgress) {
+export function upload(file, newFormat, fields, onProgress) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
     const current = currentSession();
@@ -176,7 +105,8 @@ export function upload(file, newFormat, onProgress) {
     }
     const form = new FormData();
     form.append("fileName", file, file.name);
-    form.append("newFormat", newFormat);
+    if (newFormat) form.append("newFormat", newFormat);
+    for (const [name, value] of Object.entries(fields ?? {})) form.append(name, value);
     xhr.open("POST", "/api/tasks");
     xhr.setRequestHeader("Authorization", `Bearer ${current.token}`);
     xhr.setRequestHeader("Accept", "application/json");
@@ -207,48 +137,69 @@ export function upload(file, newFormat, onProgress) {
   return { promise, abort: () => xhr.abort() };
 }
 
-/** The file name a download is saved under: the server's Content-Disposition, else the fallback. */
-function downloadName(response, fallback) {
-  const header = response.headers.get("Content-Disposition") ?? "";
-  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
-  if (extended) {
-    try {
-      return decodeURIComponent(extended[1].trim());
-    } catch {
-      // Fall through to the plain parameter.
-    }
-  }
-  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(header);
-  return plain ? plain[1].trim() : fallback;
+/**
+ * A short-lived signed URL for one of the user's file routes (POST /api/links), so the browser itself can stream
+ * the file: to disk through an <a download>, or into an <audio> player. Nothing is held in the page's memory.
+ */
+export async function signedUrl(path) {
+  const answer = await request("POST", "/api/links", { body: { path } });
+  return answer.url;
 }
 
-/**
- * Downloads a file from a route that needs the Authorization header: fetches it with the token,
- * then saves it through a blob URL and an <a download>.
- */
-export async function download(path, fallbackName) {
-  const current = currentSession();
-  if (!current) throw new ApiError(401, { detail: "Log in to continue." });
-  let response;
-  try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${current.token}` }, cache: "no-store" });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  if (!response.ok) {
-    const problem = await readProblem(response);
-    if (response.status === 401) throw unauthorized(401, problem);
-    throw new ApiError(response.status, problem);
-  }
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
+/** Saves a file through a signed link; the browser streams it and names it by the server's Content-Disposition. */
+export async function download(path) {
+  const url = await signedUrl(path);
   const link = document.createElement("a");
   link.href = url;
-  link.download = downloadName(response, fallbackName);
+  link.download = "";
   link.hidden = true;
   document.body.append(link);
   link.click();
   link.remove();
-  // The browser has taken its copy once the click has been handled; free the memory a little later.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * Follows GET /api/events (Server-Sent Events). EventSource cannot send the Authorization header the route needs,
+ * so this reads the stream with fetch() and parses it. Calls onOpen once connected, onEvent(type, data) per event,
+ * and resolves when the stream ends or breaks (the caller reconnects, passing the last id it saw).
+ */
+export async function followEvents({ onOpen, onEvent, signal, lastEventId }) {
+  const current = currentSession();
+  if (!current) throw new ApiError(401, { detail: "Log in to continue." });
+  const headers = { Accept: "text/event-stream", Authorization: `Bearer ${current.token}` };
+  if (lastEventId) headers["Last-Event-ID"] = lastEventId;
+  const response = await fetch("/api/events", { headers, signal, cache: "no-store" });
+  if (!response.ok || !response.body) {
+    const problem = await readProblem(response);
+    if (response.status === 401) throw unauthorized(401, problem);
+    throw new ApiError(response.status, problem);
+  }
+  onOpen();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event = { type: "message", data: [], id: null };
+  let last = lastEventId ?? null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return last;
+    buffer += value;
+    let newline;
+    while ((newline = buffer.search(/\r\n|\n|\r/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
+      if (line === "") {
+        if (event.id !== null) last = event.id;
+        if (event.data.length > 0) onEvent(event.type, event.data.join("\n"));
+        event = { type: "message", data: [], id: null };
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event.type = text;
+      else if (field === "data") event.data.push(text);
+      else if (field === "id") event.id = text;
+    }
+  }
 }

@@ -1,6 +1,8 @@
 // The page: shows the account forms while logged out and the workspace while logged in.
 
-import { ApiError, endSession, formats, onSessionChange, resumeSession } from "./api.js";
+import { ApiError, formats, presets } from "./api.js";
+import { endSession, onSessionChange, resumeSession } from "./session.js";
+import { setOptionsData, setUpOptions } from "./options.js";
 import { focusLogin, setUpAuthForms } from "./auth.js";
 import * as tasks from "./tasks.js";
 import { resetUploads, setUpUploads } from "./uploads.js";
@@ -37,6 +39,8 @@ async function loadFormats() {
     );
     select.value = list.some((f) => f.name === previous) ? previous : list[0]?.name ?? "";
     tasks.setFormats(list);
+    setOptionsData(list, null);
+    setOptionsData(list, await presets());
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     if (error.status !== 401) $("format-error").textContent = `The formats could not be loaded: ${error.message}`;
@@ -55,9 +59,10 @@ function showLoggedIn(session, fromForm) {
   if (fromForm) $("upload-heading").focus();
 }
 
-function showLoggedOut(reason) {
+function showLoggedOut(reason, cause) {
   tasks.stop();
-  resetUploads();
+  // An expired token does not cancel uploads already under way; logging out (or another account) does.
+  if (cause !== "expired") resetUploads();
   $("app-view").hidden = true;
   $("account").hidden = true;
   $("account-name").textContent = "";
@@ -68,8 +73,9 @@ function showLoggedOut(reason) {
 
 function main() {
   setUpAuthForms();
+  setUpOptions();
   tasks.setUpTasks({ announcer: announce });
-  setUpUploads({ uploaded: () => tasks.refresh(), announcer: announce });
+  setUpUploads({ uploaded: (created) => tasks.added(created), announcer: announce });
 
   $("format").addEventListener("change", (event) => localStorage.setItem("audioconverter.format", event.target.value));
   $("logout").addEventListener("click", () => {
@@ -77,13 +83,16 @@ function main() {
     focusLogin();
   });
 
-  onSessionChange((session, reason) => {
+  let lastUser = null;
+  onSessionChange((session, reason, cause) => {
     if (session) {
+      if (lastUser !== null && lastUser !== session.username) resetUploads();
+      lastUser = session.username;
       const fromForm = !$("auth-view").hidden;
       notify("");
       showLoggedIn(session, fromForm);
     } else {
-      showLoggedOut(reason);
+      showLoggedOut(reason, cause);
     }
   });
 

@@ -1,6 +1,6 @@
 // The list of the user's conversions, newest first, kept up to date by polling while any is still running.
 
-import { ApiError, deleteTask, download, listTasks, reconvert } from "./api.js";
+import { ApiError, deleteTask, download, followEvents, listTasks, reconvert, signedUrl, waveform } from "./api.js";
 import * as show from "./format.js";
 
 const activeStatuses = new Set(["uploaded", "processing"]);
@@ -28,12 +28,19 @@ let generation = 0;
 let refreshing = null;
 let failing = false;
 let announce = () => {};
+let live = false;
+let liveAbort = null;
+let lastEventId = null;
 
 const list = () => document.getElementById("task-list");
 
 export function setUpTasks({ announcer }) {
   announce = announcer;
   list().addEventListener("click", onAction);
+  list().addEventListener("change", (event) => {
+    if (event.target.classList.contains("task-select")) updateSelection();
+  });
+  document.getElementById("download-selected").addEventListener("click", downloadSelected);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && generation > 0) refresh();
   });
@@ -48,13 +55,136 @@ export function setFormats(formats) {
 export function start() {
   stop();
   generation += 1;
+  follow(generation);
   return refresh();
+}
+
+/** A task the page itself just created (an upload): shown at once; the event stream or polling follow it. */
+export function added(task) {
+  if (task && !rows.has(task.id)) upsert(task);
+  if (!live) refresh();
+}
+
+/**
+ * Live updates from GET /api/events while the stream works; while it is broken the page polls (refresh), and
+ * reconnects with the last event id it saw so nothing is missed.
+ */
+async function follow(mine) {
+  while (mine === generation) {
+    const controller = new AbortController();
+    liveAbort = controller;
+    try {
+      lastEventId = await followEvents({
+        lastEventId,
+        signal: controller.signal,
+        onOpen: () => {
+          live = true;
+          clearTimeout(pollTimer);
+          setLiveState("Live updates are on.");
+        },
+        onEvent: (type, data) => {
+          if (mine !== generation) return;
+          try {
+            const task = JSON.parse(data);
+            if (type === "task.deleted") removeRow(task.id);
+            else if (task && typeof task.id === "number") upsert(task);
+          } catch {
+            // A malformed event is skipped; the next one, or the next poll, brings the truth.
+          }
+        },
+      });
+    } catch (error) {
+      if (error.name === "AbortError" || (error instanceof ApiError && error.status === 401)) return;
+    }
+    if (mine !== generation) return;
+    live = false;
+    setLiveState("Live updates are interrupted; checking every second.");
+    refresh();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+  }
+}
+
+function setLiveState(text) {
+  document.getElementById("live-state").textContent = text;
+}
+
+function upsert(task) {
+  const all = [...rows.values()].map((r) => r.task).filter((t) => t.id !== task.id);
+  all.push(task);
+  all.sort((a, b) => b.id - a.id);
+  render(all);
+}
+
+function removeRow(id) {
+  const row = rows.get(id);
+  if (!row) return;
+  render([...rows.values()].map((r) => r.task).filter((t) => t.id !== id));
+}
+
+function selectedIds() {
+  return [...list().querySelectorAll(".task-select:checked")].map((box) => Number(box.closest(".task").dataset.id)).filter((id) => rows.get(id)?.task.status === "processed");
+}
+
+function updateSelection() {
+  const count = selectedIds().length;
+  const button = document.getElementById("download-selected");
+  button.disabled = count === 0;
+  button.textContent = count === 0 ? "Download selected as ZIP" : `Download ${count} selected as ZIP`;
+}
+
+async function downloadSelected() {
+  const ids = selectedIds();
+  if (ids.length === 0) return;
+  const button = document.getElementById("download-selected");
+  button.setAttribute("aria-busy", "true");
+  try {
+    await download(`/api/tasks/archive?ids=${ids.join(",")}`, "conversions.zip");
+    announce(`Downloading ${ids.length} converted files as one ZIP.`);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status !== 401) announce(`The ZIP could not be downloaded: ${error.message}`);
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
+}
+
+/** Plays the converted file and draws its waveform from GET /api/tasks/{id}/waveform. */
+async function listen(task, element) {
+  const player = element.querySelector(".task-player");
+  const audio = element.querySelector(".task-audio");
+  const [url, wave] = await Promise.all([signedUrl(`/api/tasks/${task.id}/converted`), waveform(task.id)]);
+  // The browser streams the file from a signed link (an <audio> cannot send the Authorization header).
+  audio.src = url;
+  player.hidden = false;
+  drawWaveform(element.querySelector(".task-waveform"), wave.peaks ?? []);
+  audio.focus();
+}
+
+function drawWaveform(canvas, peaks) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = Math.max(canvas.clientWidth, 100);
+  const height = canvas.clientHeight || 48;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(height * ratio);
+  const context = canvas.getContext("2d");
+  context.scale(ratio, ratio);
+  context.clearRect(0, 0, width, height);
+  context.fillStyle = getComputedStyle(canvas).color || "#2a6";
+  const step = width / Math.max(peaks.length, 1);
+  peaks.forEach((peak, index) => {
+    const value = Math.min(Math.abs(Array.isArray(peak) ? Math.max(Math.abs(peak[0]), Math.abs(peak[1])) : Number(peak) || 0), 1);
+    const bar = Math.max(value * height, 1);
+    context.fillRect(index * step, (height - bar) / 2, Math.max(step - 1, 1), bar);
+  });
 }
 
 /** Forgets everything shown (on log out), so the next user never sees the previous one's tasks. */
 export function stop() {
   generation += 1;
   clearTimeout(pollTimer);
+  liveAbort?.abort();
+  live = false;
+  lastEventId = null;
   refreshing = null;
   rows.clear();
   list().replaceChildren();
@@ -84,7 +214,7 @@ export function refresh() {
     } finally {
       if (mine === generation) {
         refreshing = null;
-        pollTimer = setTimeout(refresh, active ? fastPollMs : slowPollMs);
+        if (!live) pollTimer = setTimeout(refresh, active ? fastPollMs : slowPollMs);
       }
     }
   })();
@@ -137,6 +267,7 @@ function createRow(task) {
   const label = element.querySelector(".reconvert label");
   label.htmlFor = select.id;
   fillFormatSelect(select, task);
+  element.querySelector(".task-select").id = `task-${task.id}-select`;
   return element;
 }
 
@@ -176,6 +307,18 @@ function update(element, task) {
   note.textContent = task.status === "failed" ? task.error || "The conversion failed." : notes[task.status] ?? "";
   note.classList.toggle("is-error", task.status === "failed");
 
+  const progress = element.querySelector(".task-progress");
+  progress.hidden = task.status === "failed";
+  progress.value = task.status === "processed" ? 100 : task.progress ?? 0;
+  progress.setAttribute("aria-label", `Conversion progress of ${name}`);
+  element.querySelector(".task-select").setAttribute("aria-label", `Select ${name}`);
+  element.querySelector(".task-select").disabled = task.status !== "processed";
+  const listenButton = element.querySelector('[data-action="listen"]');
+  listenButton.disabled = task.status !== "processed";
+  listenButton.setAttribute("aria-label", `Listen to ${name}`);
+  element.querySelector(".task-waveform").setAttribute("aria-label", `Waveform of ${name}`);
+  element.querySelector(".task-audio").setAttribute("aria-label", `Player for ${name}`);
+
   const running = task.status === "processing";
   const original = element.querySelector('[data-action="original"]');
   original.setAttribute("aria-label", `Download the original of ${name}`);
@@ -212,6 +355,9 @@ async function onAction(event) {
         break;
       case "converted":
         await download(`/api/tasks/${task.id}/converted`, show.withExtension(task.fileName, task.newFormat));
+        break;
+      case "listen":
+        await listen(task, element);
         break;
       case "reconvert": {
         const newFormat = element.querySelector(".reconvert-format").value;

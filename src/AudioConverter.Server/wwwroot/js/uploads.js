@@ -1,5 +1,6 @@
 // Dropping or picking files: each one is uploaded with its own progress bar, a few at a time.
 
+import { currentFields } from "./options.js";
 import { ApiError, upload } from "./api.js";
 import * as show from "./format.js";
 
@@ -76,7 +77,7 @@ function addFiles(fileList) {
   }
   for (const file of files) {
     const item = createItem(file, select.value);
-    queue.push({ file, newFormat: select.value, item });
+    queue.push({ file, newFormat: select.value, fields: currentFields(), item });
   }
   announce(files.length === 1 ? `Uploading ${files[0].name}.` : `Uploading ${files.length} files.`);
   pump();
@@ -105,25 +106,25 @@ function pump() {
 }
 
 async function run(job) {
-  const { file, newFormat, item } = job;
+  const { file, newFormat, fields, item } = job;
   const progress = item.querySelector(".upload-progress");
   const state = item.querySelector(".upload-state");
   const message = item.querySelector(".upload-message");
   item.classList.add("is-running");
   state.textContent = "0%";
   try {
-    const handle = upload(file, newFormat, (fraction) => {
+    const handle = upload(file, newFormat, fields, (fraction) => {
       const percent = Math.floor(fraction * 100);
       progress.value = percent;
       state.textContent = `${percent}%`;
     });
     job.abort = handle.abort;
-    await handle.promise;
+    const created = await handle.promise;
     progress.value = 100;
     state.textContent = "Uploaded";
     message.textContent = `${show.bytes(file.size)}, added to your conversions.`;
     item.classList.add("is-done");
-    onUploaded();
+    onUploaded(created);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     // 4xx: the service said no to this file; anything else: the upload did not get through.

@@ -195,6 +195,46 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                     b.ToTable("webhook_endpoints", (string)null);
                 });
 
+            modelBuilder.Entity("AudioConverter.Core.Presets.UserPreset", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("NewFormat")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Options")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("character varying(100000)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("user_presets", (string)null);
+                });
+
             modelBuilder.Entity("AudioConverter.Core.Tasks.ConversionTask", b =>
                 {
                     b.Property<long>("Id")
@@ -512,6 +552,15 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("AudioConverter.Core.Notifications.WebhookEndpoint", b =>
+                {
+                    b.HasOne("AudioConverter.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AudioConverter.Core.Presets.UserPreset", b =>
                 {
                     b.HasOne("AudioConverter.Core.Users.User", null)
                         .WithMany()

@@ -184,6 +184,44 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.ToTable("webhook_endpoints", (string)null);
                 });
 
+            modelBuilder.Entity("AudioConverter.Core.Presets.UserPreset", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NewFormat")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Options")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("user_presets", (string)null);
+                });
+
             modelBuilder.Entity("AudioConverter.Core.Tasks.ConversionTask", b =>
                 {
                     b.Property<long>("Id")
@@ -491,6 +529,15 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("AudioConverter.Core.Notifications.WebhookEndpoint", b =>
+                {
+                    b.HasOne("AudioConverter.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AudioConverter.Core.Presets.UserPreset", b =>
                 {
                     b.HasOne("AudioConverter.Core.Users.User", null)
                         .WithMany()
