@@ -17,9 +17,7 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<DeliveryAttempt> DeliveryAttempts => Set<DeliveryAttempt>();
     public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
-    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Core.Presets.UserPreset> UserPresets => Set<Core.Presets.UserPreset>();
-    public DbSet<IdempotencyRecord> IdempotencyRecords => Set<IdempotencyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

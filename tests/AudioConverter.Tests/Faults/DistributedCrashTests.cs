@@ -37,7 +37,7 @@ public sealed class DistributedCrashTests(ITestOutputHelper output)
             ["Storage:S3:CreateBucket"] = "true",
             ["Auth:SigningKey"] = "distributed-crash-test-key-" + Guid.NewGuid().ToString("N"),
             ["Worker:Concurrency"] = "1",
-            ["Worker:LeaseSeconds"] = "3",
+            ["Worker:LeaseSeconds"] = "8",
         };
         var folders = new List<string>();
         ServerProcess? api = null, first = null, second = null;
