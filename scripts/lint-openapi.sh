@@ -17,7 +17,7 @@ out=${1:-artifacts/openapi/v1.json}
 mkdir -p "$(dirname "$out")"
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd src/AudioConverter.Server && exec env Urls="http://127.0.0.1:$port" Role=api \
+(cd src/AudioConverter.Server && exec env Urls="http://127.0.0.1:$port" Role=api Queue__InProcessWithoutWorker=true \
   Database__ConnectionString="Data Source=$data/app.db" Storage__LocalPath="$data/blobs" Auth__SigningKeyPath="$data/jwt.key" \
   Worker__TempPath="$data/tmp" dotnet "$PWD/bin/Release/net10.0/AudioConverter.Server.dll") >"$data/server.log" 2>&1 &
 pid=$!
