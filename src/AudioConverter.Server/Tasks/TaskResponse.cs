@@ -29,7 +29,7 @@ public sealed record TaskResponse(
 {
     public static TaskResponse From(ConversionTask task)
     {
-        var result = ConversionResult.FromJson(task.Result);
+        var result = StoredTaskColumns.Result(task.Result);
         return new(
             task.Id,
             task.FileName,
@@ -46,7 +46,7 @@ public sealed record TaskResponse(
             task.DurationSeconds,
             "/api/files/" + StoredName(task.InputKey),
             task is { Status: ConversionStatus.Processed, OutputKey: not null } ? "/api/files/" + StoredName(task.OutputKey) : null,
-            ConversionOptions.FromJson(task.Options),
+            StoredTaskColumns.Options(task.Options),
             task.Status switch { ConversionStatus.Processing => task.Progress ?? 0, ConversionStatus.Processed => 100, _ => null },
             result?.Notes ?? [],
             result?.Encoded,
