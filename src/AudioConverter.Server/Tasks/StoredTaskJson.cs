@@ -13,22 +13,18 @@ namespace AudioConverter.Server.Tasks;
 public sealed record StoredResultSummary(bool Encoded, IReadOnlyList<string>? Notes, MediaFacts? Input, OutputFacts? Output);
 
 /// <summary>
-/// Reads the JSON columns a task's answer shows, with source-generated readers and the writers' settings (web
-/// defaults, nulls left out): the same values as <see cref="ConversionResult.FromJson"/> and
-/// <see cref="ConversionOptions.FromJson"/>, without their reflection metadata or the peaks.
+/// Reads a task's stored result with a source-generated reader and the writer's settings (web defaults, nulls left
+/// out): the same values as <see cref="ConversionResult.FromJson"/> without the peaks. (Options stay with
+/// <see cref="ConversionOptions.FromJson"/>: a source-generated reader sets every init-only property, so options
+/// stored before one existed would read 0 or null instead of its default.)
 /// </summary>
 public static class StoredTaskColumns
 {
     /// <summary>Null for a task with no result yet (null or blank column).</summary>
     public static StoredResultSummary? Result(string? json) =>
         string.IsNullOrWhiteSpace(json) ? null : JsonSerializer.Deserialize(json, StoredTaskJson.Default.StoredResultSummary);
-
-    /// <summary>Stored options; null or blank (a task from before options existed) is <see cref="ConversionOptions.None"/>.</summary>
-    public static ConversionOptions Options(string? json) =>
-        string.IsNullOrWhiteSpace(json) ? ConversionOptions.None : JsonSerializer.Deserialize(json, StoredTaskJson.Default.ConversionOptions) ?? ConversionOptions.None;
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StoredResultSummary))]
-[JsonSerializable(typeof(ConversionOptions))]
 internal sealed partial class StoredTaskJson : JsonSerializerContext;

@@ -46,7 +46,7 @@ public sealed record TaskResponse(
             task.DurationSeconds,
             "/api/files/" + StoredName(task.InputKey),
             task is { Status: ConversionStatus.Processed, OutputKey: not null } ? "/api/files/" + StoredName(task.OutputKey) : null,
-            StoredTaskColumns.Options(task.Options),
+            ConversionOptions.FromJson(task.Options),
             task.Status switch { ConversionStatus.Processing => task.Progress ?? 0, ConversionStatus.Processed => 100, _ => null },
             result?.Notes ?? [],
             result?.Encoded,
