@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace AudioConverter.Server.Tasks;
 
 /// <summary>
-/// The page query of GET /api/tasks, compiled once. Keyset pages: the index (UserId, Id) gives any page, the first or
+/// The page query of GET /api/tasks, compiled once per context type. Keyset pages: the index (UserId, Id) gives any page, the first or
 /// the ten-thousandth, in the same few steps. Only the columns a task's answer shows are read, and of the stored
 /// result only the part before its waveform peaks (see <see cref="WithoutPeaks"/>): the peaks are about 95% of a
 /// processed task's row and the list never shows them.
