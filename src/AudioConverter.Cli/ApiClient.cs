@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace AudioConverter.Cli;
 
-public sealed record TaskInfo(long Id, string FileName, string OriginalFormat, string NewFormat, string Status, string? Error, DateTime CreatedAt, long InputBytes, long? OutputBytes, string? ConvertedUrl);
+public sealed record TaskInfo(long Id, string FileName, string OriginalFormat, string NewFormat, string Status, string? Error, DateTime CreatedAt, long InputBytes, long? OutputBytes, string? ConvertedUrl, int? Progress = null);
 
 /// <summary>An HTTP answer that was not a success, with the problem's sentence when the server sent one.</summary>
 public sealed class ApiException(HttpStatusCode status, string message) : Exception(message)
@@ -16,6 +16,8 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
 /// <summary>The few calls the CLI makes, with problem+json turned into one readable sentence.</summary>
 public sealed class ApiClient(HttpClient http)
 {
+    public HttpClient Http => http;
+
     public static HttpClient Create(Credentials credentials, HttpMessageHandler? handler = null)
     {
         var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
