@@ -47,7 +47,12 @@ public sealed class ApiClient(HttpClient http)
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/tasks") { Content = form };
         request.Headers.Add("Idempotency-Key", idempotencyKey);
         using var response = await http.SendAsync(request, cancellationToken);
-        return await ReadAsync<TaskInfo>(response, cancellationToken);
+        var task = await ReadAsync<TaskInfo>(response, cancellationToken);
+
+        // A replay is the first answer, as it was then: ask for the task as it is now (the event stream only brings what follows).
+        return response.Headers.TryGetValues("Idempotent-Replayed", out var replayed) && replayed.Contains("true", StringComparer.OrdinalIgnoreCase)
+            ? await FindAsync(task.Id, cancellationToken) ?? throw new ApiException(HttpStatusCode.NotFound, $"task {task.Id}, started by an earlier run, was deleted; run again to upload anew.")
+            : task;
     }
 
     /// <summary>The task, or null when it no longer exists.</summary>
