@@ -96,6 +96,12 @@ public static class TaskEndpoints
             return Problems.Validation("body", error!);
         }
 
+        var webhookUrl = body.WebhookUrl;
+        if (webhookUrl is not null && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        {
+            return Problems.Validation(Webhooks.TaskWebhook.Field, webhookProblem);
+        }
+
         Presets.Preset? preset = null;
         if (body.Fields?.Remove(Presets.PresetSelection.Field, out var presetField) == true)
         {
@@ -164,8 +170,9 @@ public static class TaskEndpoints
             return Problems.NotFound();
         }
 
+        var webhookSecret = webhookUrl is null ? null : await Webhooks.TaskWebhook.AttachAsync(db, fresh, webhookUrl, fresh.UpdatedAt, CancellationToken.None);
         await publisher.PublishAsync(id, fresh.Fence, CancellationToken.None);
-        return TypedResults.Ok(TaskResponse.From(fresh));
+        return TypedResults.Ok(TaskResponse.From(fresh) with { WebhookSecret = webhookSecret });
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(

@@ -49,8 +49,14 @@ public static class UploadHandler
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
-        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, format!, conversionOptions!, clock, cancellationToken);
-        return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
+        var webhookUrl = form.Fields.GetValueOrDefault(Webhooks.TaskWebhook.Field);
+        if (webhookUrl is not null && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        {
+            return Problems.Validation(Webhooks.TaskWebhook.Field, webhookProblem);
+        }
+
+        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, format!, conversionOptions!, clock, db, webhookUrl, cancellationToken);
+        return TypedResults.Created($"/api/tasks/{task.Task.Id}", TaskResponse.From(task.Task) with { WebhookSecret = task.WebhookSecret });
     }
 
     /// <summary>
@@ -84,7 +90,7 @@ public static class UploadHandler
             errors["newFormat"] = [TaskEndpoints.FormatError(form.NewFormat)];
         }
 
-        var optionFields = form.Fields.Where(f => f.Key != Presets.PresetSelection.Field).Select(f => KeyValuePair.Create(f.Key, (string?)f.Value));
+        var optionFields = form.Fields.Where(f => f.Key != Presets.PresetSelection.Field && f.Key != Webhooks.TaskWebhook.Field).Select(f => KeyValuePair.Create(f.Key, (string?)f.Value));
         var conversion = format is null ? null : ConversionOptionsParser.Parse(optionFields, format, preset?.Options, preset?.NewFormat);
         foreach (var (option, messages) in conversion?.Errors ?? new Dictionary<string, string[]>())
         {
@@ -95,8 +101,9 @@ public static class UploadHandler
     }
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
-    private static async Task<ConversionTask> InsertAndPublishAsync(
-        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, AudioFormat format, ConversionOptions options, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<(ConversionTask Task, string? WebhookSecret)> InsertAndPublishAsync(
+        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, AudioFormat format, ConversionOptions options, TimeProvider clock,
+        AppDbContext db, string? webhookUrl, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
@@ -115,12 +122,23 @@ public static class UploadHandler
             InputSha256 = file.Sha256,
             Options = options.ToJson(),
         };
-        await transitions.CreateAsync(task, cancellationToken);
+        string? webhookSecret = null;
+        await using (var transaction = webhookUrl is null ? null : await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await transitions.CreateAsync(task, cancellationToken);
+            if (transaction is not null)
+            {
+                // The task and its webhookUrl endpoint commit together: the dispatcher never sees one without the other.
+                webhookSecret = await Webhooks.TaskWebhook.AttachAsync(db, task, webhookUrl!, now, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+
         file.Keep();
 
         // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
         await publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
-        return task;
+        return (task, webhookSecret);
     }
 
     private static Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult> Refuse(UploadRefusal refusal, UploadOptions limits) =>
