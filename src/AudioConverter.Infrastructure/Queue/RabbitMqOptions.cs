@@ -19,6 +19,8 @@ public sealed class RabbitMqOptions
     /// <summary>How long a publish may wait for the broker's confirm.</summary>
     public int PublishTimeoutSeconds { get; set; } = 10;
 
+    public TimeSpan PublishTimeout => TimeSpan.FromSeconds(PublishTimeoutSeconds);
+
     /// <summary>
     /// The most messages the dead-letter queue keeps (x-max-length; the oldest are dropped beyond it). The sweeper
     /// drains it anyway: the rows are the truth and every task still owed a message is published again.

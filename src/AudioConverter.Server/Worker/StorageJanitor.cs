@@ -102,7 +102,7 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
     {
         var cutoff = clock.GetUtcNow().UtcDateTime.AddSeconds(-options.Value.OrphanBlobSeconds);
         var removed = 0;
-        foreach (var prefix in new[] { "originals/", "converted/" })
+        foreach (var prefix in BlobKeys.Prefixes)
         {
             var batch = new List<string>(BatchSize);
             await foreach (var blob in blobs.ListAsync(prefix, cancellationToken))

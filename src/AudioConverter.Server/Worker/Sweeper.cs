@@ -18,8 +18,8 @@ public sealed partial class Sweeper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // An in-process queue starts empty: everything uploaded must be published again.
-        var everything = queue is Infrastructure.Queue.InProcessTaskQueue;
+        // A queue that does not outlive the process starts empty: everything uploaded must be published again.
+        var everything = !queue.IsDurable;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
