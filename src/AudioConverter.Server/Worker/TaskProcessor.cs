@@ -101,7 +101,7 @@ public sealed partial class TaskProcessor(
     {
         try
         {
-            await WithTransitionsAsync(t => t.DeferAsync(delivery.TaskId, TimeSpan.FromSeconds(options.FairnessDelaySeconds), CancellationToken.None));
+            await WithTransitionsAsync(t => t.DeferAsync(delivery.TaskId, options.FairnessDelay, CancellationToken.None));
             LogDeferred(logger, delivery.TaskId);
             await SettleAsync(() => delivery.AckAsync(CancellationToken.None));
         }
@@ -230,7 +230,7 @@ public sealed partial class TaskProcessor(
 
     private async Task RenewLeaseAsync(ConversionTask task, IQueueDelivery delivery, LeaseState lease, CancellationTokenSource conversion, CancellationToken cancellationToken)
     {
-        var period = TimeSpan.FromSeconds(Math.Max(1, options.LeaseSeconds / 3.0));
+        var period = TimeSpan.FromSeconds(Math.Max(1, options.Lease.TotalSeconds / 3));
         try
         {
             while (true)
