@@ -25,10 +25,16 @@ public sealed class AnnotatedSettings<T>(string section) : IValidateOptions<T>
             {
                 // Numbers are shown as given; text may be a secret, so it is not repeated.
                 var shown = value is IFormattable number and not Enum ? $" It is {number.ToString(null, CultureInfo.InvariantCulture)}." : "";
-                failures.AddRange(results.Select(r => r.ErrorMessage + shown));
+                failures.AddRange(results.Select(r => Plain(r.ErrorMessage ?? "", context.DisplayName) + shown));
             }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>"The field Worker:LeaseSeconds must be ..." and "The Auth:Issuer field is required." start with the key instead.</summary>
+    private static string Plain(string message, string key) =>
+        message.StartsWith($"The field {key} ", StringComparison.Ordinal) ? message["The field ".Length..]
+        : message == $"The {key} field is required." ? $"{key} is required."
+        : message;
 }

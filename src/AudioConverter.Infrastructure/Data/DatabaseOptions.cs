@@ -22,5 +22,5 @@ public sealed class DatabaseOptions
 
     public TimeSpan StartupTimeout => TimeSpan.FromSeconds(StartupTimeoutSeconds);
 
-    public bool IsPostgres => !OneOfAttribute.Is(Provider, "Sqlite");
+    public bool IsPostgres => OneOfAttribute.Is(Provider, "Postgres") || OneOfAttribute.Is(Provider, "PostgreSQL");
 }

@@ -9,20 +9,22 @@ namespace AudioConverter.Server.Hosting;
 /// Checks, before a worker starts, that the broker will not take a message away from a conversion that is still
 /// allowed to run: RabbitMQ closes the channel of a consumer that holds a message past its consumer_timeout, and
 /// Pub/Sub redelivers a message whose ack deadline passes before the lease renewer extends it. A rule of the
-/// worker's settings, so it is checked at start with the others; only the chosen queue's settings are read.
+/// worker role's settings, checked at start with the others: the conversion timeout against RabbitMQ's consumer
+/// timeout, Pub/Sub's ack deadline against the worker's lease. (Not a rule of WorkerOptions: the broker's prefetch is
+/// derived from those, and the check would go round in a circle.)
 /// </summary>
-public sealed class QueueTimeouts(IOptions<MediaOptions> media, IOptions<QueueOptions> queue, IServiceProvider services) : IValidateOptions<WorkerOptions>
+public sealed class QueueTimeouts(IOptions<QueueOptions> queue, IServiceProvider services) : IValidateOptions<MediaOptions>, IValidateOptions<PubSubOptions>
 {
     /// <summary>Time a task needs besides ffmpeg itself: download, probe, upload, recording the outcome.</summary>
     public static readonly TimeSpan Margin = TimeSpan.FromSeconds(60);
 
-    public ValidateOptionsResult Validate(string? name, WorkerOptions options)
-    {
-        var problem = queue.Value.IsRabbitMq ? RabbitMq(media.Value.ConversionTimeout, services.GetRequiredService<IOptions<RabbitMqOptions>>().Value.ConsumerTimeout)
-            : queue.Value.IsPubSub ? PubSub(options.Lease, services.GetRequiredService<IOptions<PubSubOptions>>().Value.AckDeadline)
-            : null;
-        return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
-    }
+    public ValidateOptionsResult Validate(string? name, MediaOptions options) =>
+        Result(queue.Value.IsRabbitMq ? RabbitMq(options.ConversionTimeout, services.GetRequiredService<IOptions<RabbitMqOptions>>().Value.ConsumerTimeout) : null);
+
+    public ValidateOptionsResult Validate(string? name, PubSubOptions options) =>
+        Result(PubSub(services.GetRequiredService<IOptions<WorkerOptions>>().Value.Lease, options.AckDeadline));
+
+    private static ValidateOptionsResult Result(string? problem) => problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
 
     /// <summary>The problem in one sentence naming the settings, or null when the timeouts fit.</summary>
     public static string? RabbitMq(TimeSpan conversionTimeout, TimeSpan consumerTimeout) =>

@@ -24,7 +24,9 @@ public static class WorkerRegistration
         // Conversions yield the CPU to requests when both run here (docs/capacity.md, "Uploads while converting").
         services.PostConfigure<MediaOptions>(o => o.Niceness = o.Niceness >= 0 ? o.Niceness : roles.RunsBoth ? 10 : 0);
         services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownGrace + TimeSpan.FromSeconds(10));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, QueueTimeouts>());
+        services.AddSingleton<QueueTimeouts>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MediaOptions>, QueueTimeouts>(provider => provider.GetRequiredService<QueueTimeouts>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PubSubOptions>, QueueTimeouts>(provider => provider.GetRequiredService<QueueTimeouts>()));
 
         services.AddHostedService<OutboxDispatcher>();
         services.AddSingleton<TaskProcessor>();
