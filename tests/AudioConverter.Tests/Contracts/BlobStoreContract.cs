@@ -85,6 +85,32 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStoredFileReadsBackExactlyAndAFileForToolsHoldsTheObject()
+    {
+        var work = Directory.CreateTempSubdirectory("ac-blob-file-").FullName;
+        try
+        {
+            var bytes = RandomNumberGenerator.GetBytes(LargeObjectBytes);
+            var source = Path.Combine(work, "output.flac");
+            await File.WriteAllBytesAsync(source, bytes);
+
+            Assert.Equal(bytes.Length, await Store.PutFileAsync("converted/9-v1-f1.flac", source, default));
+            Assert.Equal(bytes, await ReadAllAsync("converted/9-v1-f1.flac"));
+
+            // The store's own file or a copy in the work folder; either way ffmpeg can read the object from the path.
+            var local = await Store.LocalFileAsync("converted/9-v1-f1.flac", work, default);
+            Assert.NotNull(local);
+            Assert.EndsWith(".flac", local, StringComparison.Ordinal);
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(local));
+            Assert.Null(await Store.LocalFileAsync("converted/missing.flac", work, default));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task OpeningAMissingKeyReturnsNull()
     {
         Assert.Null(await Store.OpenReadAsync("originals/never-written.mp3", default));
