@@ -166,6 +166,33 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         return await S3ReadStream.OpenAsync(client, options.Bucket, key, cancellationToken);
     }
 
+    public async Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        ValidateKey(sourceKey);
+        ValidateKey(destinationKey);
+        try
+        {
+            // A server-side copy (CopyObject, up to 5 GB; Media:MaxOutputBytes keeps outputs at 4 GB by default).
+            await client.CopyObjectAsync(new CopyObjectRequest
+            {
+                SourceBucket = options.Bucket,
+                SourceKey = sourceKey,
+                DestinationBucket = options.Bucket,
+                DestinationKey = destinationKey,
+                ContentType = "application/octet-stream",
+                MetadataDirective = S3MetadataDirective.REPLACE,
+            }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        // CopyObject's answer has no length; one HEAD of the new object gives it.
+        var copied = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = destinationKey }, cancellationToken);
+        return copied.ContentLength;
+    }
+
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         ValidateKey(key);
