@@ -42,7 +42,20 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         client = options.AccessKey.Length > 0
             ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
+
+        // The SDK percent-encodes the slashes of CopyObject's source ("bucket%2Fkey"); S3 takes them either way, as
+        // botocore and the AWS CLI send them ("/bucket/key"), but s3rver only decodes them that way and answers
+        // NoSuchBucket otherwise. Changed after marshalling, before signing.
+        client.BeforeRequestEvent += (_, e) =>
+        {
+            if (e is WebServiceRequestEventArgs { Headers: { } headers } && headers.TryGetValue(CopySourceHeader, out var source))
+            {
+                headers[CopySourceHeader] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+            }
+        };
     }
+
+    private const string CopySourceHeader = "x-amz-copy-source";
 
     public string SettingName => "Storage:S3 (ServiceUrl, Bucket, AccessKey)";
 
@@ -183,7 +196,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
                 MetadataDirective = S3MetadataDirective.REPLACE,
             }, cancellationToken);
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode == "NoSuchKey")
         {
             return null;
         }
