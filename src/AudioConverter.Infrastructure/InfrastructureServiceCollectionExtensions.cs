@@ -29,7 +29,7 @@ public static class InfrastructureServiceCollectionExtensions
         {
             case "sqlite":
                 var sqlite = SqliteConnectionStrings.Prepare(database.ConnectionString);
-                services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(sqlite));
+                services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(sqlite).AddInterceptors(SqliteBusyTimeout.Instance));
                 break;
             case "postgres" or "postgresql":
                 var postgres = PostgresConnectionString(database.ConnectionString);

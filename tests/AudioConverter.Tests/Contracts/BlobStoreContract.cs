@@ -122,6 +122,20 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WritingEitherSideOfACopyLeavesTheOther()
+    {
+        var original = RandomNumberGenerator.GetBytes(100_000);
+        await Store.PutAsync("converted/4-v1-f1.mp3", new MemoryStream(original), default);
+        await Store.CopyAsync("converted/4-v1-f1.mp3", "converted/5-v1-f1.mp3", default);
+
+        var replacement = RandomNumberGenerator.GetBytes(50_000);
+        await Store.PutAsync("converted/4-v1-f1.mp3", new MemoryStream(replacement), default);
+        Assert.Equal(original, await ReadAllAsync("converted/5-v1-f1.mp3"));
+        await Store.PutAsync("converted/5-v1-f1.mp3", new MemoryStream([7]), default);
+        Assert.Equal(replacement, await ReadAllAsync("converted/4-v1-f1.mp3"));
+    }
+
+    [Fact]
     public async Task CopyingAMissingObjectReturnsNullAndWritesNothing()
     {
         Assert.Null(await Store.CopyAsync("converted/never-written.wav", "converted/3-v1-f1.wav", default));
