@@ -29,7 +29,7 @@ public static class DataRegistration
     public static IServiceCollection AddSqliteDatabase(this IServiceCollection services, DatabaseOptions database)
     {
         var connectionString = SqliteConnectionStrings.Prepare(database.ConnectionString);
-        return services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(connectionString));
+        return services.AddDbContextPool<AppDbContext, SqliteAppDbContext>(o => o.UseSqlite(connectionString).AddInterceptors(SqliteBusyTimeout.Instance));
     }
 
     public static IServiceCollection AddPostgresDatabase(this IServiceCollection services, DatabaseOptions database)

@@ -52,6 +52,44 @@ public sealed class LocalDiskBlobStore : IBlobStore
         }
     }
 
+    public async Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        var sourcePath = PathFor(sourceKey);
+        var destination = PathFor(destinationKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+
+        // A hard link where the filesystem has them: no bytes written, however large the file. Under a temporary
+        // name first, then renamed over the key, as every write here.
+        var temporary = $"{destination}.{Guid.NewGuid():N}.partial";
+        if (HardLink.TryCreate(sourcePath, temporary, out var missing))
+        {
+            File.Move(temporary, destination, overwrite: true);
+            return new FileInfo(destination).Length;
+        }
+
+        if (missing)
+        {
+            return null;
+        }
+
+        // Otherwise through streams, not File.Copy: that keeps the source's modification time, and the orphan scan
+        // would take a fresh copy, not yet referenced by its task, for an old leftover.
+        FileStream source;
+        try
+        {
+            source = new FileStream(sourcePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        await using (source)
+        {
+            return await PutAsync(destinationKey, source, cancellationToken);
+        }
+    }
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         File.Delete(PathFor(key));

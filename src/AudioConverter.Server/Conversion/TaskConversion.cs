@@ -39,6 +39,12 @@ public static class TaskConversion
 
         public void Report(int value)
         {
+            // The claim already wrote 0 and the finish writes 100 (each with its event): the ends are not written twice.
+            if (value is <= 0 or >= 100)
+            {
+                return;
+            }
+
             lock (gate)
             {
                 chain = chain.ContinueWith(_ => WriteAsync(value), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
@@ -55,10 +61,12 @@ public static class TaskConversion
 
         private async Task WriteAsync(int percent)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<TaskTransitions>().ProgressAsync(taskId, fence, percent, CancellationToken.None);
+                Telemetry.AudioConverterMetrics.ProgressWriteDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

@@ -48,16 +48,16 @@ public static class TaskListQuery
     };
 
     /// <summary>
-    /// The two page queries, compiled once per database context type: a compiled query belongs to the model it was
-    /// compiled against, and SQLite's and PostgreSQL's contexts each have their own (a test process uses both).
+    /// The two page queries, compiled once per model: a compiled query belongs to the model it was compiled against,
+    /// and SQLite's and PostgreSQL's contexts each have their own, as has every host of a test process.
     /// </summary>
-    private static readonly ConcurrentDictionary<Type, Queries> ByContext = new();
+    private static readonly ConcurrentDictionary<Microsoft.EntityFrameworkCore.Metadata.IModel, Queries> ByContext = new();
 
     private sealed record Queries(
         Func<AppDbContext, long, long, int, IAsyncEnumerable<ConversionTask>> OldestFirst,
         Func<AppDbContext, long, long, int, IAsyncEnumerable<ConversionTask>> NewestFirst);
 
-    private static Queries Compile(Type contextType) => new(
+    private static Queries Compile(Microsoft.EntityFrameworkCore.Metadata.IModel model) => new(
         EF.CompileAsyncQuery((AppDbContext db, long userId, long after, int limit) =>
             db.Tasks.AsNoTracking().Where(t => t.UserId == userId && t.Id > after).OrderBy(t => t.Id).Take(limit).Select(Shown)),
         EF.CompileAsyncQuery((AppDbContext db, long userId, long before, int limit) =>
@@ -66,7 +66,7 @@ public static class TaskListQuery
     /// <summary>Up to <paramref name="limit"/> of the user's tasks after (oldest first) or before (newest first) the cursor's id, as answers.</summary>
     public static async Task<List<TaskResponse>> PageAsync(AppDbContext db, long userId, bool newestFirst, long? cursor, int limit, CancellationToken cancellationToken)
     {
-        var queries = ByContext.GetOrAdd(db.GetType(), Compile);
+        var queries = ByContext.GetOrAdd(db.Model, Compile);
         var query = newestFirst ? queries.NewestFirst(db, userId, cursor ?? long.MaxValue, limit) : queries.OldestFirst(db, userId, cursor ?? 0, limit);
         var tasks = new List<TaskResponse>(Math.Min(limit, 128));
         await foreach (var task in query.WithCancellation(cancellationToken))

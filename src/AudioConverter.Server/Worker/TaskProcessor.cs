@@ -125,6 +125,17 @@ public sealed partial class TaskProcessor(
                 return await FailAsync(task, $"The format '{task.NewFormat}' is not supported.");
             }
 
+            // Work not done twice: an identical earlier conversion of this user's gives its output, copied to this claim's key.
+            storedKey = task.OutputKeyFor(format);
+            if (await ReuseAsync(task, storedKey, cancellationToken) is { } reused)
+            {
+                var done = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, reused.OutputKey, reused.OutputBytes, reused.DurationSeconds, reused.Result, CancellationToken.None));
+                LogReused(logger, task.Id, reused.SourceTaskId, reused.OutputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, done);
+                Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, done ? "reused" : "lost-lease", Stopwatch.GetElapsedTime(started), reused.DurationSeconds);
+                return await FinishedAsync(task, done, storedKey);
+            }
+
+            storedKey = null;
             Directory.CreateDirectory(workFolder);
             inputPath = await blobs.LocalFileAsync(task.InputKey, workFolder, cancellationToken);
             if (inputPath is null)
@@ -156,15 +167,7 @@ public sealed partial class TaskProcessor(
             var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
             LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
             Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", Stopwatch.GetElapsedTime(started), outputDuration);
-            if (!finished)
-            {
-                // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
-                LogLeaseLost(logger, task.Id, task.Fence);
-                await DeleteQuietlyAsync(storedKey);
-                return Outcome.LeaseLost;
-            }
-
-            return Outcome.Done;
+            return await FinishedAsync(task, finished, storedKey);
         }
         catch (Exception) when (lease.Lost)
         {
@@ -193,6 +196,25 @@ public sealed partial class TaskProcessor(
         {
             TryDeleteFolder(workFolder);
         }
+    }
+
+    private async Task<Outcome> FinishedAsync(ConversionTask task, bool finished, string storedKey)
+    {
+        if (!finished)
+        {
+            // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
+            LogLeaseLost(logger, task.Id, task.Fence);
+            await DeleteQuietlyAsync(storedKey);
+            return Outcome.LeaseLost;
+        }
+
+        return Outcome.Done;
+    }
+
+    private async Task<ConversionReuse.Reused?> ReuseAsync(ConversionTask task, string outputKey, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await ConversionReuse.TryCopyAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), blobs, task, outputKey, cancellationToken);
     }
 
     /// <summary>
@@ -351,6 +373,9 @@ public sealed partial class TaskProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format} from {InputFormat} ({InputCodec}): {OutputBytes} bytes in {ElapsedMs} ms (row updated: {Finished})")]
     private static partial void LogProcessed(ILogger logger, long taskId, string inputFormat, string? inputCodec, string format, long outputBytes, double elapsedMs, bool finished);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} by reusing the output of task {SourceTaskId} (same file, format and options): {OutputBytes} bytes copied in {ElapsedMs} ms (row updated: {Finished})")]
+    private static partial void LogReused(ILogger logger, long taskId, long sourceTaskId, long outputBytes, double elapsedMs, bool finished);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, long taskId, string reason);
