@@ -64,6 +64,10 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
         var settle = TimeSpan.FromSeconds(Setting("AC_SOAK_SETTLE_SECONDS", 120));
         var settled = await invariants.WaitForQuiescenceAsync(settle);
         Log(settled ? $"settled {(clock.Elapsed - chaos).TotalSeconds:F0} s after the faults stopped" : $"NOT settled {settle.TotalSeconds:F0} s after the faults stopped");
+
+        // What a fault left between a blob's write and its row is the janitor's: wait for a pass that covers the whole run.
+        var scanned = await invariants.WaitForOrphanScanAsync(DateTime.UtcNow, TimeSpan.FromSeconds(SoakStack.OrphanBlobSeconds + 60));
+        Log(scanned is null ? "no orphan scan covering the run ended in time" : $"an orphan scan covering the run ended {(clock.Elapsed - chaos).TotalSeconds:F0} s after the faults stopped");
         await invariants.CheckAsync(faults.Done, Log);
         if (queue == SoakQueue.PubSub)
         {

@@ -71,6 +71,34 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         return false;
     }
 
+    /// <summary>
+    /// Waits for a worker's orphan scan whose cutoff lies after <paramref name="settledAt"/>: that pass considered every
+    /// blob written while the faults ran, so an orphan still there afterwards is one the janitor does not remove.
+    /// Returns when the pass ended (null when none did before the deadline; the orphan check then runs all the same).
+    /// </summary>
+    public async Task<DateTime?> WaitForOrphanScanAsync(DateTime settledAt, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var worker in stack.Workers)
+            {
+                foreach (var line in worker.AllLines)
+                {
+                    if (OrphanScanDone().Match(line) is { Success: true } m
+                        && DateTime.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind).ToUniversalTime() > settledAt)
+                    {
+                        return DateTime.UtcNow;
+                    }
+                }
+            }
+
+            await Task.Delay(500);
+        }
+
+        return null;
+    }
+
     public async Task CheckAsync(IReadOnlyList<SoakFault> faults, Action<string> log)
     {
         foreach (var fault in faults.Where(f => f.Problem is not null))
@@ -359,6 +387,9 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
 
     [GeneratedRegex(@"^converted/(\d+)-")]
     private static partial Regex OutputOf();
+
+    [GeneratedRegex(@"Orphan scan done: \d+ blobs written before (\S+) ")]
+    private static partial Regex OrphanScanDone();
 
     [GeneratedRegex(@"Processed task (\d+) ")]
     private static partial Regex ProcessedLine();
