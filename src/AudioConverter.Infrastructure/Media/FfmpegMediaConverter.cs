@@ -64,7 +64,13 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
         var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured), Remaining(), reporter.Report, cancellationToken);
         var measuredSeconds = conversion.Seconds;
-        if (!File.Exists(request.OutputPath) || new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
+        if (!File.Exists(request.OutputPath))
+        {
+            // ffmpeg finished without an error, so it wrote the file: something else removed it, which is no fault of the input.
+            throw new MediaException("The converted file disappeared from the work folder before it could be checked.", isInputFault: false);
+        }
+
+        if (new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
         {
             throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
         }

@@ -130,6 +130,8 @@ public sealed class SoakStack : IAsyncDisposable
             ["Worker:OrphanBlobSeconds"] = OrphanBlobSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Worker:JanitorIntervalSeconds"] = "3",
             ["Logging:LogLevel:AudioConverter.Server.Worker.StorageJanitor"] = "Debug",
+            ["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
         };
         if (Queue == SoakQueue.RabbitMq)
         {
