@@ -53,7 +53,7 @@ public sealed class ReviewFindingTests
         var tasks = await Deadline.UntilAsync(
             async () => (await user.GetFromJsonAsync<List<TaskResponse>>("/api/tasks", ApiClient.Json))!,
             list => list.Count == 1 && list[0].Status is "processed" or "failed",
-            TimeSpan.FromSeconds(60),
+            TimeSpan.FromMinutes(3),
             list => $"the upload whose client went away to be converted without waiting for a sweep (it is {string.Join(", ", list.Select(t => t.Status))})");
         Assert.Equal("processed", tasks[0].Status);
     }
@@ -102,7 +102,7 @@ public sealed class ReviewFindingTests
         }));
         owner = await factory.CreateClient().NewUserAsync(factory.CreateClient);
         var task = await owner.UploadOkAsync(AudioSamples.Get("mp3", 1), "song.mp3", "ogg");
-        Assert.Equal("processed", (await owner.WaitForTaskAsync(task.Id)).Status);
+        Assert.Equal("processed", (await owner.WaitForTaskAsync(task.Id, TimeSpan.FromMinutes(3))).Status);
 
         // The PUT wins, and while it removes the old output a DELETE of the same task wins too.
         using var put = await owner.PutAsJsonAsync($"/api/tasks/{task.Id}", new { newFormat = "mp3" });

@@ -177,6 +177,7 @@ public sealed class SoakTraffic
         {
             var known = Tasks.Where(t => !t.Deleted && !t.Vanished).ToList();
             var roll = loopRandom.NextDouble();
+            // While the backlog is full the client waits, deletes included: otherwise deletes alone would empty its task list.
             var room = Volatile.Read(ref waiting) < MaxWaiting;
             if (room && Volatile.Read(ref uploadsSent) < maxUploads && (roll < 0.6 || known.Count < 5))
             {
@@ -186,7 +187,7 @@ public sealed class SoakTraffic
             {
                 await ReconvertAsync(known[loopRandom.Next(known.Count)], loopRandom);
             }
-            else if (known.Count > 0 && roll >= 0.82)
+            else if (room && known.Count > 0)
             {
                 await DeleteAsync(known[loopRandom.Next(known.Count)], loopRandom);
             }
