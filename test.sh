@@ -30,7 +30,7 @@ unit=$(grep -o '<Counters [^>]*>' "$results"/unit/*.trx 2>/dev/null | head -1)
 passed=$((passed + $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$unit" | grep . || echo 0)))
 # The short chaos soak (docs/reliability.md): its own stack of two APIs and two workers on private PostgreSQL, RabbitMQ
 # and s3rver, 100 faults in about 100 s, then the invariant checker; the long run is scripts/soak.sh. Bounded by timeout.
-timeout 600 env AC_SOAK_SECONDS=100 AC_SOAK_FAULTS=100 AC_SOAK_UPLOADS=250 AC_SOAK_SETTLE_SECONDS=90 \
+timeout -k 30 900 env AC_SOAK_SECONDS=100 AC_SOAK_FAULTS=100 AC_SOAK_UPLOADS=250 AC_SOAK_SETTLE_SECONDS=90 \
   dotnet test tests/AudioConverter.Tests -c Release --no-build --nologo --filter "FullyQualifiedName~AudioConverter.Tests.Soak.ChaosSoakTests.OnRabbitMq" \
   --logger "trx;LogFileName=soak.trx" --results-directory "$results/soak" >"$results/soak.log" 2>&1
 soak_status=$?
