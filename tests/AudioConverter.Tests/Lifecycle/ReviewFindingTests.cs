@@ -147,6 +147,37 @@ public sealed class ReviewFindingTests
         }
     }
 
+    [Fact]
+    public async Task AConversionIntoAFullTempFolderIsRetriedAsTheSystemsFaultNotFailedAsTheInputs()
+    {
+        // ffmpeg exits 0 with an empty file when its disk is full; the soak found a good upload failed as "not audio" that way.
+        Assert.True(Environment.UserName == "root", "this test mounts a small tmpfs as the worker's temp folder, which needs root");
+        var temp = Path.Combine(Path.GetTempPath(), "ac-tests", "full-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(temp);
+        await ExternalCommand.RunAsync("mount", ["-t", "tmpfs", "-o", "size=1m", "ac-full", temp]);
+        try
+        {
+            await using var harness = await LifecycleHarness.StartAsync("Sqlite", new Dictionary<string, string?> { ["Worker:TempPath"] = temp, ["Worker:MaxAttempts"] = "3" });
+            var user = await harness.AddUserAsync("full");
+            var task = await harness.UploadAsync(user, AudioSamples.Get("flac", 1), newFormat: "wav");
+            await Soak.SoakStack.FillAsync(temp, CancellationToken.None);
+            var queue = new InProcessTaskQueue();
+            await queue.PublishAsync(task.Id, default);
+
+            await ActivatorUtilities.CreateInstance<TaskProcessor>(harness.Services).ProcessAsync(await queue.ReceiveAsync(default), CancellationToken.None);
+
+            var row = await harness.RowAsync(task.Id);
+            Assert.Equal(ConversionStatus.Uploaded, row.Status);
+            Assert.Equal(1, row.Attempts);
+            Assert.True(row.NotBefore > harness.Clock.GetUtcNow().UtcDateTime, $"the retry waits its backoff (not before {row.NotBefore:O})");
+        }
+        finally
+        {
+            await ExternalCommand.RunAsync("umount", ["-l", temp]);
+            Directory.Delete(temp, recursive: true);
+        }
+    }
+
     /// <summary>The real queue; the upload's publish first aborts its own request, as a client that went away at that instant.</summary>
     private sealed class ClientGoesAwayBeforePublish(ITaskQueue inner, IHttpContextAccessor http, TaskCompletionSource aborted) : ITaskQueue
     {
