@@ -64,7 +64,19 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
         var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured), Remaining(), reporter.Report, cancellationToken);
         var measuredSeconds = conversion.Seconds;
-        if (!File.Exists(request.OutputPath) || new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
+        if (!File.Exists(request.OutputPath))
+        {
+            // ffmpeg finished without an error, so it wrote the file: something else removed it, which is no fault of the input.
+            throw new MediaException("The converted file disappeared from the work folder before it could be checked.", isInputFault: false);
+        }
+
+        if (NoSpaceLeft(conversion.Run.Stderr))
+        {
+            // ffmpeg exits 0 with an empty file when the work folder's disk is full ("Error writing trailer ... No space left on device").
+            throw new MediaException("The worker's temp folder ran out of space while the file was converted.", isInputFault: false);
+        }
+
+        if (new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
         {
             throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
         }
@@ -218,6 +230,8 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         return (run, seconds);
     }
 
+    private static bool NoSpaceLeft(string stderr) => stderr.Contains("No space left on device", StringComparison.Ordinal);
+
     private static bool RefusesInput(string line) => line.Contains("matches no streams", StringComparison.Ordinal);
 
     private void ThrowOnFailure(ToolRun run, string tool, bool isInputFault)
@@ -241,6 +255,11 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         if (run.ExitCode is KilledBySigKill or KilledBySigTerm)
         {
             throw new MediaException(StoppedFromOutside, isInputFault: false);
+        }
+
+        if (NoSpaceLeft(run.Stderr))
+        {
+            throw new MediaException("The worker's temp folder ran out of space while the file was converted.", isInputFault: false);
         }
 
         var reason = FfmpegOutputParser.DescribeFailure(run.Stderr);
