@@ -196,6 +196,8 @@ public sealed class ReviewFindingTests
         public Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
 
         public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
+
+        public bool IsDurable => inner.IsDurable;
     }
 
     /// <summary>The real store; the first time a converted file is deleted, the task it belongs to is deleted through the API first.</summary>
@@ -206,6 +208,12 @@ public sealed class ReviewFindingTests
         public Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken) => inner.PutAsync(key, content, cancellationToken);
 
         public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken) => inner.OpenReadAsync(key, cancellationToken);
+
+        public Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken) => inner.PutFileAsync(key, path, cancellationToken);
+
+        public Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken) => inner.LocalFileAsync(key, workFolder, cancellationToken);
+
+        public Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken) => inner.CopyAsync(sourceKey, destinationKey, cancellationToken);
 
         public async Task DeleteAsync(string key, CancellationToken cancellationToken)
         {
