@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261201204756_Events")]
-    partial class Events
+    [Migration("20261202011755_TaskLifeAndIntegrations")]
+    partial class TaskLifeAndIntegrations
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -187,6 +187,44 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.ToTable("webhook_endpoints", (string)null);
                 });
 
+            modelBuilder.Entity("AudioConverter.Core.Presets.UserPreset", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NewFormat")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Options")
+                        .IsRequired()
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("user_presets", (string)null);
+                });
+
             modelBuilder.Entity("AudioConverter.Core.Tasks.ConversionTask", b =>
                 {
                     b.Property<long>("Id")
@@ -206,6 +244,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Fence")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FileName")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -217,6 +258,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<string>("InputKey")
                         .IsRequired()
                         .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("InputSha256")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("LeaseExpiresAt")
@@ -234,6 +279,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<DateTime?>("NotBefore")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Options")
+                        .HasMaxLength(100000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("OriginalFormat")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -249,7 +298,13 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<DateTime?>("ProcessedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Progress")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("PublishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Result")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StartedAt")
@@ -279,6 +334,12 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.HasIndex("Status", "UpdatedAt");
 
                     b.HasIndex("UserId", "Id");
+
+                    b.HasIndex("UserId", "Status");
+
+                    b.HasIndex("UserId", "CreatedAt", "InputBytes");
+
+                    b.HasIndex("UserId", "InputSha256", "NewFormat", "Status");
 
                     b.ToTable("tasks", (string)null);
                 });
@@ -316,6 +377,103 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.HasIndex("UserId", "Id");
 
                     b.ToTable("task_events", (string)null);
+                });
+
+            modelBuilder.Entity("AudioConverter.Core.Users.ApiKey", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Hash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUsedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Scopes")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Hash")
+                        .IsUnique();
+
+                    b.HasIndex("UserId", "Id");
+
+                    b.ToTable("api_keys", (string)null);
+                });
+
+            modelBuilder.Entity("AudioConverter.Core.Users.IdempotencyRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Body")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("ContentType")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Fingerprint")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Location")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("UserId", "Key")
+                        .IsUnique();
+
+                    b.ToTable("idempotency_records", (string)null);
                 });
 
             modelBuilder.Entity("AudioConverter.Core.Users.User", b =>
@@ -382,7 +540,34 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("AudioConverter.Core.Presets.UserPreset", b =>
+                {
+                    b.HasOne("AudioConverter.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("AudioConverter.Core.Tasks.ConversionTask", b =>
+                {
+                    b.HasOne("AudioConverter.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AudioConverter.Core.Users.ApiKey", b =>
+                {
+                    b.HasOne("AudioConverter.Core.Users.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("AudioConverter.Core.Users.IdempotencyRecord", b =>
                 {
                     b.HasOne("AudioConverter.Core.Users.User", null)
                         .WithMany()
