@@ -56,7 +56,7 @@ public sealed partial class AdmissionFilter(BacklogMonitor backlog, IOptions<Adm
 
         if (limits.MaxQueuedTasksPerUser > 0 && http.User.Identity?.IsAuthenticated == true)
         {
-            var userId = TokenService.UserId(http.User);
+            var userId = CurrentUser.Of(http.User).Id;
             var db = http.RequestServices.GetRequiredService<AppDbContext>();
             var mine = await db.Tasks.CountAsync(t => t.UserId == userId && t.Status == ConversionStatus.Uploaded, cancellationToken);
             if (mine >= limits.MaxQueuedTasksPerUser)

@@ -23,10 +23,10 @@ public static partial class EventEndpoints
             .WithSummary("The caller's task events (text/event-stream); reconnect with Last-Event-ID to resume");
 
     private static async Task<IResult> StreamAsync(
-        HttpContext context, AppDbContext db, EventFeed feed, IOptions<EventsOptions> settings, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, AppDbContext db, EventFeed feed, IOptions<EventsOptions> settings, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var options = settings.Value;
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var raw = context.Request.Headers["Last-Event-ID"].ToString();
         if (raw.Length == 0)
         {

@@ -46,7 +46,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
         }
 
         var cancellationToken = context.RequestAborted;
-        var userId = TokenService.UserId(context.User);
+        var userId = CurrentUser.Of(context.User).Id;
         var now = clock.GetUtcNow().UtcDateTime;
         var existing = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
         if (existing is not null && (existing.CreatedAt <= now - Lifetime || (existing.Status is null && existing.CreatedAt <= now - InFlightLease)))

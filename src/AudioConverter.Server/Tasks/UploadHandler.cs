@@ -1,5 +1,4 @@
 using AudioConverter.Core.Conversion;
-using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
@@ -16,8 +15,7 @@ namespace AudioConverter.Server.Tasks;
 public static class UploadHandler
 {
     public static async Task<Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, IOptions<UploadOptions> options, TimeProvider clock,
-        CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, [AsParameters] TaskServices services, IOptions<UploadOptions> options, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         if (UploadForm.CheckHeaders(context, limits, out var boundary) is { } badHeaders)
@@ -25,31 +23,31 @@ public static class UploadHandler
             return Refuse(badHeaders, limits);
         }
 
-        var userId = TokenService.UserId(context.User);
-        if (await UploadQuota.CheckAsync(db, userId, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
+        if (await UploadQuota.CheckAsync(services.Db, user.Id, limits, services.Clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
         {
             return Problems.TooManyRequests(context.Response, overQuota.Detail, overQuota.RetryAfter);
         }
 
-        await using var form = await UploadForm.ReadAsync(context.Request, boundary, blobs, limits, cancellationToken);
+        // Every return from here deletes the stored file, unless the task that owns it was committed.
+        await using var form = await UploadForm.ReadAsync(context.Request, boundary, services.Blobs, limits, cancellationToken);
         if (form.Refusal is { } refusal)
         {
             return Refuse(refusal, limits);
         }
 
-        var (invalid, format, conversionOptions) = await ValidateAsync(form, db, userId, cancellationToken);
+        var (invalid, format, conversionOptions) = await ValidateAsync(form, services.Db, user.Id, cancellationToken);
         if (invalid is not null)
         {
             return invalid;
         }
 
         // Checked again with the real size: the body's length was not known before it was read.
-        if (await UploadQuota.CheckBytesAsync(db, userId, form.File!.Length, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
+        if (await UploadQuota.CheckBytesAsync(services.Db, user.Id, form.File!.Length, limits, services.Clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
         {
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
-        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, format!, conversionOptions!, clock, cancellationToken);
+        var task = await InsertAndPublishAsync(services, user.Id, form, format!, conversionOptions!, cancellationToken);
         return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
     }
 
@@ -96,11 +94,11 @@ public static class UploadHandler
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
     private static async Task<ConversionTask> InsertAndPublishAsync(
-        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, AudioFormat format, ConversionOptions options, TimeProvider clock, CancellationToken cancellationToken)
+        TaskServices services, long userId, UploadForm form, AudioFormat format, ConversionOptions options, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = services.Clock.GetUtcNow().UtcDateTime;
         var task = new ConversionTask
         {
             UserId = userId,
@@ -115,11 +113,11 @@ public static class UploadHandler
             InputSha256 = file.Sha256,
             Options = options.ToJson(),
         };
-        await transitions.CreateAsync(task, cancellationToken);
+        await services.Transitions.CreateAsync(task, cancellationToken);
         file.Keep();
 
         // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
-        await publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
+        await services.Publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
         return task;
     }
 
