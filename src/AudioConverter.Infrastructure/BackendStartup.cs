@@ -10,10 +10,11 @@ public static partial class BackendStartup
 {
     public static async Task EnsureReadyAsync(IServiceProvider services, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
     {
+        var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var backends = new object[] { services.GetRequiredService<IBlobStore>(), services.GetRequiredService<ITaskQueue>() };
         foreach (var setup in backends.OfType<IBackendSetup>())
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = clock.GetUtcNow() + timeout;
             var delay = TimeSpan.FromMilliseconds(250);
             while (true)
             {
@@ -29,13 +30,13 @@ public static partial class BackendStartup
                         throw;
                     }
 
-                    if (DateTime.UtcNow + delay > deadline)
+                    if (clock.GetUtcNow() + delay > deadline)
                     {
                         throw new BackendUnreachableException($"{setup.SettingName}: {Describe(e)} Check the setting and that the server is running.", e);
                     }
 
                     LogWaiting(logger, setup.SettingName, Describe(e));
-                    await Task.Delay(delay, cancellationToken);
+                    await Task.Delay(delay, clock, cancellationToken);
                     delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 4000));
                 }
             }

@@ -3,6 +3,7 @@ using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Hosting;
 using AudioConverter.Server.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -69,7 +70,7 @@ public sealed partial class AdmissionFilter(BacklogMonitor backlog, IOptions<Adm
         return null;
     }
 
-    private IResult Refuse(HttpContext http, string reason, int status, TimeSpan retryAfter, string detail)
+    private ProblemHttpResult Refuse(HttpContext http, string reason, int status, TimeSpan retryAfter, string detail)
     {
         AudioConverterMetrics.AdmissionRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
         LogRefused(logger, reason, status);

@@ -4,7 +4,7 @@ namespace AudioConverter.Server.Auth;
 /// Bounds how many password-hash computations run at once (one per core): a flood of logins from many addresses
 /// then queues here for a short wait and is refused with 503 beyond it, instead of taking every core from the rest.
 /// </summary>
-public sealed class PasswordHashGate(TimeProvider clock, int slots)
+public sealed class PasswordHashGate(TimeProvider clock, int slots) : IDisposable
 {
     private readonly SemaphoreSlim semaphore = new(slots, slots);
 
@@ -39,4 +39,6 @@ public sealed class PasswordHashGate(TimeProvider clock, int slots)
             semaphore.Release();
         }
     }
+
+    public void Dispose() => semaphore.Dispose();
 }

@@ -21,6 +21,8 @@ namespace AudioConverter.Server.Hosting;
 /// <summary>What Program.cs lists: the services of each role, and the HTTP pipeline.</summary>
 public static class AudioConverterHost
 {
+    private static readonly string[] StandardAddressKeys = ["urls", "http_ports", "https_ports"];
+
     public static HostingOptions AddAudioConverter(this WebApplicationBuilder builder)
     {
         var hosting = builder.Configuration.Get<HostingOptions>() ?? new HostingOptions();
@@ -106,7 +108,7 @@ public static class AudioConverterHost
     private static void ChooseAddresses(WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var standard = new[] { "urls", "http_ports", "https_ports" }.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
+        var standard = StandardAddressKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key]));
         if (standard)
         {
             return;

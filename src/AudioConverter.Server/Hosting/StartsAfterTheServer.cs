@@ -5,7 +5,7 @@ namespace AudioConverter.Server.Hosting;
 /// server binds its address, so without this a port already taken would stop the program after the worker had
 /// claimed tasks; with it, a failed bind leaves nothing started.
 /// </summary>
-public sealed class StartsAfterTheServer<T>(T inner, IHostApplicationLifetime lifetime) : IHostedService
+public sealed class StartsAfterTheServer<T>(T inner, IHostApplicationLifetime lifetime) : IHostedService, IDisposable
     where T : IHostedService
 {
     private readonly CancellationTokenSource stopping = new();
@@ -36,4 +36,6 @@ public sealed class StartsAfterTheServer<T>(T inner, IHostApplicationLifetime li
 
         await inner.StopAsync(cancellationToken);
     }
+
+    public void Dispose() => stopping.Dispose();
 }

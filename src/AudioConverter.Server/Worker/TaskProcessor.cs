@@ -26,6 +26,9 @@ public sealed partial class TaskProcessor(
     TimeProvider clock,
     ILogger<TaskProcessor> logger)
 {
+    // Every line logged while a task is processed carries its id.
+    private static readonly Func<ILogger, long, IDisposable?> TaskScope = LoggerMessage.DefineScope<long>("Task {TaskId}");
+
     private readonly WorkerOptions options = workerOptions.Value;
     private int claimFailures;
 
@@ -33,7 +36,7 @@ public sealed partial class TaskProcessor(
     public async Task ProcessAsync(IQueueDelivery delivery, CancellationToken stopping)
     {
         using var activity = Telemetry.AudioConverterTracing.StartProcessing(delivery);
-        using var scope = logger.BeginScope("Task {TaskId}", delivery.TaskId);
+        using var scope = TaskScope(logger, delivery.TaskId);
         var leaseOwner = Guid.NewGuid().ToString("N");
         ClaimResult claim;
         try
@@ -154,8 +157,9 @@ public sealed partial class TaskProcessor(
             var outputBytes = await StoreOutputAsync(outputKey, outputPath, cancellationToken);
 
             var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
-            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
-            Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", Stopwatch.GetElapsedTime(started), outputDuration);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds, finished);
+            Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", elapsed, outputDuration);
             if (!finished)
             {
                 // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
