@@ -64,21 +64,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
         var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured), Remaining(), reporter.Report, cancellationToken);
         var measuredSeconds = conversion.Seconds;
-        if (!File.Exists(request.OutputPath) || new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
-        {
-            throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
-        }
-
-        var bytes = new FileInfo(request.OutputPath).Length;
-        if (bytes >= settings.MaxOutputBytes - 64 * 1024)
-        {
-            throw new MediaException($"The output reached the size limit of {FormatBytes(settings.MaxOutputBytes)} and was cut short; choose a lower bitrate or sample rate, or a shorter part.", isInputFault: true);
-        }
-
-        if (plan.Length is null && measuredSeconds >= settings.MaxDurationSeconds - 0.05)
-        {
-            throw new MediaException($"The audio is longer than the limit of {FormatDuration(settings.MaxDurationSeconds)}; the conversion stopped there. Convert a shorter part with start and end.", isInputFault: true);
-        }
+        var bytes = CheckOutput(plan, request.OutputPath, measuredSeconds);
 
         if (plan.ExpectedSeconds is { } expected && Math.Abs(expected - measuredSeconds) > Math.Max(1, expected * 0.02) && plan.Length is null)
         {
@@ -94,20 +80,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             loudness = FfmpegOutputParser.ParseEbur128Summary(analysis.Run.Stderr);
         }
 
-        var peaksPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
-        IReadOnlyList<double> peaks;
-        try
-        {
-            await RunFfmpegAsync(FfmpegArguments.Peaks(request.OutputPath, measuredSeconds, settings.WaveformPoints, peaksPath), Remaining(), null, cancellationToken);
-            peaks = File.Exists(peaksPath)
-                ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
-                : [];
-        }
-        finally
-        {
-            File.Delete(peaksPath);
-        }
-
+        var peaks = await PeaksAsync(request.OutputPath, measuredSeconds, Remaining(), cancellationToken);
         string sha256;
         await using (var file = File.OpenRead(request.OutputPath))
         {
@@ -122,6 +95,45 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         }
 
         return new ConversionResult(!plan.Copy, notes, inputFacts, output with { Bytes = bytes, Sha256 = sha256, Loudness = loudness }, peaks);
+    }
+
+    /// <summary>The output's size, once it is known to hold audio and not to have been cut short by a limit.</summary>
+    private long CheckOutput(ConversionPlan plan, string outputPath, double measuredSeconds)
+    {
+        if (!File.Exists(outputPath) || new FileInfo(outputPath).Length == 0 || measuredSeconds <= 0)
+        {
+            throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
+        }
+
+        var bytes = new FileInfo(outputPath).Length;
+        if (bytes >= settings.MaxOutputBytes - 64 * 1024)
+        {
+            throw new MediaException($"The output reached the size limit of {FormatBytes(settings.MaxOutputBytes)} and was cut short; choose a lower bitrate or sample rate, or a shorter part.", isInputFault: true);
+        }
+
+        if (plan.Length is null && measuredSeconds >= settings.MaxDurationSeconds - 0.05)
+        {
+            throw new MediaException($"The audio is longer than the limit of {FormatDuration(settings.MaxDurationSeconds)}; the conversion stopped there. Convert a shorter part with start and end.", isInputFault: true);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The output's waveform: <see cref="MediaOptions.WaveformPoints"/> peaks, read from a file ffmpeg writes next to it.</summary>
+    private async Task<IReadOnlyList<double>> PeaksAsync(string outputPath, double measuredSeconds, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var peaksPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
+        try
+        {
+            await RunFfmpegAsync(FfmpegArguments.Peaks(outputPath, measuredSeconds, settings.WaveformPoints, peaksPath), timeout, null, cancellationToken);
+            return File.Exists(peaksPath)
+                ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
+                : [];
+        }
+        finally
+        {
+            File.Delete(peaksPath);
+        }
     }
 
     private async Task<ProbedMedia> ProbeAsync(string path, HeaderlessFormat? headerless, TimeSpan timeout, bool isOutput, CancellationToken cancellationToken)

@@ -38,23 +38,10 @@ public sealed partial class TaskProcessor(
         using var activity = Telemetry.AudioConverterTracing.StartProcessing(delivery);
         using var scope = TaskScope(logger, delivery.TaskId);
         var leaseOwner = Guid.NewGuid().ToString("N");
-        ClaimResult claim;
-        try
+        if (await ClaimAsync(delivery, leaseOwner, stopping) is not { } claim)
         {
-            claim = await WithTransitionsAsync(t => t.ClaimAsync(delivery.TaskId, leaseOwner, options.ClaimRules, stopping));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The database is unreachable: back off first (1 s, doubling to 30 s), holding the message, so waiting
-            // messages do not cycle through the broker towards its dead-letter queue; then hand it back, untouched.
-            LogClaimFailed(logger, delivery.TaskId, e.Message);
-            var failures = Interlocked.Increment(ref claimFailures);
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1))), clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
-            await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
             return;
         }
-
-        Volatile.Write(ref claimFailures, 0);
 
         if (claim.Outcome == ClaimOutcome.Deferred)
         {
@@ -99,6 +86,27 @@ public sealed partial class TaskProcessor(
         }
     }
 
+    /// <summary>Claims the delivery's task; null when the database could not be asked (the message is then handed back).</summary>
+    private async Task<ClaimResult?> ClaimAsync(IQueueDelivery delivery, string leaseOwner, CancellationToken stopping)
+    {
+        try
+        {
+            var claim = await WithTransitionsAsync(t => t.ClaimAsync(delivery.TaskId, leaseOwner, options.ClaimRules, stopping));
+            Volatile.Write(ref claimFailures, 0);
+            return claim;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The database is unreachable: back off first (1 s, doubling to 30 s), holding the message, so waiting
+            // messages do not cycle through the broker towards its dead-letter queue; then hand it back, untouched.
+            LogClaimFailed(logger, delivery.TaskId, e.Message);
+            var failures = Interlocked.Increment(ref claimFailures);
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1))), clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
+            return null;
+        }
+    }
+
     /// <summary>The owner has its share of the workers while others wait: the task is offered again shortly, by the sweeper.</summary>
     private async Task DeferAsync(IQueueDelivery delivery)
     {
@@ -137,38 +145,17 @@ public sealed partial class TaskProcessor(
 
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
             var conversion = await TaskConversion.RunAsync(media, scopes, task, format, inputPath, outputPath, cancellationToken);
-            var outputDuration = conversion.Output.DurationSeconds;
 
-            // The file ffmpeg wrote must still be there: if it is not, something else removed it, and that is not the input's fault.
-            var written = new FileInfo(outputPath);
-            if (!written.Exists)
+            if (OutputRefusal(task, outputPath) is { } refusal)
             {
-                throw new IOException("The converted file disappeared from the work folder before it was stored.");
-            }
-
-            var cap = options.OutputCapFor(task.InputBytes);
-            if (written.Length > cap)
-            {
-                return await FailAsync(task, $"The converted file would be {written.Length:N0} bytes, over this upload's output limit of {cap:N0} bytes ({options.OutputExpansionFactor:0.##} times the input, at least {options.MinOutputCapBytes:N0} bytes; Worker:OutputExpansionFactor). Choose a more compact format or a shorter part of the file.");
+                return await FailAsync(task, refusal);
             }
 
             var outputKey = task.OutputKeyFor(format);
             storedKey = outputKey;
             var outputBytes = await StoreOutputAsync(outputKey, outputPath, cancellationToken);
 
-            var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
-            var elapsed = Stopwatch.GetElapsedTime(started);
-            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds, finished);
-            Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", elapsed, outputDuration);
-            if (!finished)
-            {
-                // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
-                LogLeaseLost(logger, task.Id, task.Fence);
-                await DeleteQuietlyAsync(storedKey);
-                return Outcome.LeaseLost;
-            }
-
-            return Outcome.Done;
+            return await FinishAsync(task, conversion, outputKey, outputBytes, started);
         }
         catch (Exception) when (lease.Lost)
         {
@@ -197,6 +184,41 @@ public sealed partial class TaskProcessor(
         {
             TryDeleteFolder(workFolder);
         }
+    }
+
+    /// <summary>Why the file ffmpeg wrote may not be stored (over this upload's output cap); null when it may.</summary>
+    private string? OutputRefusal(ConversionTask task, string outputPath)
+    {
+        // The file ffmpeg wrote must still be there: if it is not, something else removed it, and that is not the input's fault.
+        var written = new FileInfo(outputPath);
+        if (!written.Exists)
+        {
+            throw new IOException("The converted file disappeared from the work folder before it was stored.");
+        }
+
+        var cap = options.OutputCapFor(task.InputBytes);
+        return written.Length > cap
+            ? $"The converted file would be {written.Length:N0} bytes, over this upload's output limit of {cap:N0} bytes ({options.OutputExpansionFactor:0.##} times the input, at least {options.MinOutputCapBytes:N0} bytes; Worker:OutputExpansionFactor). Choose a more compact format or a shorter part of the file."
+            : null;
+    }
+
+    /// <summary>Records the stored output on the task, only while the fence is still this claim's.</summary>
+    private async Task<Outcome> FinishAsync(ConversionTask task, ConversionResult conversion, string outputKey, long outputBytes, long started)
+    {
+        var outputDuration = conversion.Output.DurationSeconds;
+        var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds, finished);
+        Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", elapsed, outputDuration);
+        if (!finished)
+        {
+            // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
+            LogLeaseLost(logger, task.Id, task.Fence);
+            await DeleteQuietlyAsync(outputKey);
+            return Outcome.LeaseLost;
+        }
+
+        return Outcome.Done;
     }
 
     /// <summary>
