@@ -36,17 +36,8 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         var headerless = HeaderlessFormat.ForPath(request.InputPath);
 
         var input = await ProbeAsync(request.InputPath, headerless, Remaining(), isOutput: false, cancellationToken);
+        await CheckDurationAsync(input, request.InputPath, headerless, Remaining(), cancellationToken);
         var notes = new List<string>();
-        if (input.Facts.DurationSeconds is { } claimed && claimed > settings.MaxDurationSeconds)
-        {
-            // A header can lie either way: refuse only if audio really goes on past the limit.
-            var past = await RunFfmpegAsync(FfmpegArguments.DecodesPast(request.InputPath, headerless, settings.MaxDurationSeconds), Remaining(), null, cancellationToken);
-            if (past.Seconds > 0)
-            {
-                throw new MediaException($"The audio is {FormatDuration(claimed)} long; the limit is {FormatDuration(settings.MaxDurationSeconds)}.", isInputFault: true);
-            }
-        }
-
         var plan = FfmpegArguments.Plan(input, request.Target, request.Options, headerless);
         notes.AddRange(plan.Notes);
 
@@ -95,6 +86,20 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         }
 
         return new ConversionResult(!plan.Copy, notes, inputFacts, output with { Bytes = bytes, Sha256 = sha256, Loudness = loudness }, peaks);
+    }
+
+    /// <summary>Refuses an input whose header claims more than the limit, if its audio really goes on past it.</summary>
+    private async Task CheckDurationAsync(ProbedMedia input, string inputPath, HeaderlessFormat? headerless, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (input.Facts.DurationSeconds is { } claimed && claimed > settings.MaxDurationSeconds)
+        {
+            // A header can lie either way: refuse only if audio really goes on past the limit.
+            var past = await RunFfmpegAsync(FfmpegArguments.DecodesPast(inputPath, headerless, settings.MaxDurationSeconds), timeout, null, cancellationToken);
+            if (past.Seconds > 0)
+            {
+                throw new MediaException($"The audio is {FormatDuration(claimed)} long; the limit is {FormatDuration(settings.MaxDurationSeconds)}.", isInputFault: true);
+            }
+        }
     }
 
     /// <summary>The output's size, once it is known to hold audio and not to have been cut short by a limit.</summary>

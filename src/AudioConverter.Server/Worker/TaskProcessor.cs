@@ -145,7 +145,6 @@ public sealed partial class TaskProcessor(
 
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
             var conversion = await TaskConversion.RunAsync(media, scopes, task, format, inputPath, outputPath, cancellationToken);
-
             if (OutputRefusal(task, outputPath) is { } refusal)
             {
                 return await FailAsync(task, refusal);
@@ -165,10 +164,7 @@ public sealed partial class TaskProcessor(
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await DeleteQuietlyAsync(storedKey);
-            await WithTransitionsAsync(t => t.HandBackAsync(task.Id, task.Fence, CancellationToken.None));
-            LogHandedBack(logger, task.Id);
-            return Outcome.HandedBack;
+            return await HandBackAsync(task, storedKey);
         }
         catch (MediaException e) when (e.IsInputFault && InputStillThere(workFolder, inputPath))
         {
@@ -184,6 +180,15 @@ public sealed partial class TaskProcessor(
         {
             TryDeleteFolder(workFolder);
         }
+    }
+
+    /// <summary>The worker is stopping: what this claim stored is deleted and the task is handed back for another worker.</summary>
+    private async Task<Outcome> HandBackAsync(ConversionTask task, string? storedKey)
+    {
+        await DeleteQuietlyAsync(storedKey);
+        await WithTransitionsAsync(t => t.HandBackAsync(task.Id, task.Fence, CancellationToken.None));
+        LogHandedBack(logger, task.Id);
+        return Outcome.HandedBack;
     }
 
     /// <summary>Why the file ffmpeg wrote may not be stored (over this upload's output cap); null when it may.</summary>
