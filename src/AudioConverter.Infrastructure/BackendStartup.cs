@@ -10,11 +10,11 @@ public static partial class BackendStartup
 {
     public static async Task EnsureReadyAsync(IServiceProvider services, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
     {
-        var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var backends = new object[] { services.GetRequiredService<IBlobStore>(), services.GetRequiredService<ITaskQueue>() };
+        var clock = services.GetRequiredService<TimeProvider>();
         foreach (var setup in backends.OfType<IBackendSetup>())
         {
-            var deadline = clock.GetUtcNow() + timeout;
+            var started = clock.GetTimestamp();
             var delay = TimeSpan.FromMilliseconds(250);
             while (true)
             {
@@ -30,7 +30,7 @@ public static partial class BackendStartup
                         throw;
                     }
 
-                    if (clock.GetUtcNow() + delay > deadline)
+                    if (clock.GetElapsedTime(started) + delay > timeout)
                     {
                         throw new BackendUnreachableException($"{setup.SettingName}: {Describe(e)} Check the setting and that the server is running.", e);
                     }

@@ -9,4 +9,10 @@ public interface ITaskQueue
     Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken);
 
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether published messages outlive this process (a broker keeps them). When not, the sweeper's first pass
+    /// publishes every waiting task again, since a restart emptied the queue.
+    /// </summary>
+    bool IsDurable { get; }
 }

@@ -9,6 +9,19 @@ public interface IBlobStore
     /// <summary>Opens the object for reading; null when it does not exist. The stream is seekable and knows its length.</summary>
     Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores a finished local file under the key and returns its length. The store may take the file itself (a rename
+    /// on the same disk), so the file is gone afterwards.
+    /// </summary>
+    Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A path on this machine that holds the object, for tools that read files (ffmpeg): the store's own file when it
+    /// keeps objects as files, otherwise a copy made in <paramref name="workFolder"/>. Null when the object does not
+    /// exist. The caller reads the file and never changes it.
+    /// </summary>
+    Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken);
+
     /// <summary>Removes the object; removing a missing key is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 

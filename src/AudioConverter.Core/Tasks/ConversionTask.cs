@@ -59,5 +59,5 @@ public sealed class ConversionTask
     public DateTime? PublishedAt { get; set; }
 
     /// <summary>The key the output of this task's current version, claim and format is stored under.</summary>
-    public string OutputKeyFor(AudioFormat format) => $"converted/{Id}-v{Version}-f{Fence}.{format.Extension}";
+    public string OutputKeyFor(AudioFormat format) => Storage.BlobKeys.Output(Id, Version, Fence, format.Extension);
 }

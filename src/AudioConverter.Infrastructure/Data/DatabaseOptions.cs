@@ -7,7 +7,7 @@ public sealed class DatabaseOptions
     public const string Section = "Database";
 
     /// <summary>Sqlite (embedded default) or Postgres.</summary>
-    [Required]
+    [OneOf("Sqlite", "Postgres", "PostgreSQL")]
     public string Provider { get; set; } = "Sqlite";
 
     [Required]
@@ -19,4 +19,8 @@ public sealed class DatabaseOptions
     /// <summary>How long start-up waits for the database (and for another process's migrations) before giving up.</summary>
     [Range(1, 3600)]
     public int StartupTimeoutSeconds { get; set; } = 60;
+
+    public TimeSpan StartupTimeout => TimeSpan.FromSeconds(StartupTimeoutSeconds);
+
+    public bool IsPostgres => OneOfAttribute.Is(Provider, "Postgres") || OneOfAttribute.Is(Provider, "PostgreSQL");
 }

@@ -32,7 +32,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
     public async Task<ConversionResult> ConvertAsync(ConversionRequest request, IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        TimeSpan Remaining() => TimeSpan.FromSeconds(settings.ConversionTimeoutSeconds) - Stopwatch.GetElapsedTime(started);
+        TimeSpan Remaining() => settings.ConversionTimeout - Stopwatch.GetElapsedTime(started);
         var headerless = HeaderlessFormat.ForPath(request.InputPath);
 
         var input = await ProbeAsync(request.InputPath, headerless, Remaining(), isOutput: false, cancellationToken);

@@ -24,6 +24,8 @@ public sealed class MediaOptions
     [Range(1, 86_400)]
     public int ConversionTimeoutSeconds { get; set; } = 600;
 
+    public TimeSpan ConversionTimeout => TimeSpan.FromSeconds(ConversionTimeoutSeconds);
+
     /// <summary>Inputs longer than this are refused by the worker (a few kilobytes can decode to hours of silence).</summary>
     [Range(1, 86_400)]
     public double MaxDurationSeconds { get; set; } = 3 * 3600;
@@ -47,6 +49,7 @@ public sealed class MediaOptions
     /// <summary>The program and arguments to start ffmpeg with: behind `nice -n N` when a lower priority is asked for.</summary>
     public (string Tool, IReadOnlyList<string> Prefix) FfmpegCommand =>
         Niceness > 0 ? ("nice", ["-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), FfmpegPath]) : (FfmpegPath, []);
+
     /// <summary>How many peaks of the output are kept for drawing its waveform.</summary>
     [Range(16, 4096)]
     public int WaveformPoints { get; set; } = 1000;

@@ -19,7 +19,7 @@ public sealed class SmtpMailSender(NotificationOptions options)
         message.Subject = OneLine(subject);
         message.Body = new TextPart("plain") { Text = body };
 
-        using var client = new SmtpClient { Timeout = options.TimeoutSeconds * 1000 };
+        using var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
         await client.ConnectAsync(options.SmtpHost, options.SmtpPort, Security(), cancellationToken);
         if (options.Username.Length > 0)
         {

@@ -13,9 +13,13 @@ public sealed class WebhookOptions
     [Range(1, 60)]
     public int ConnectTimeoutSeconds { get; set; } = 5;
 
+    public TimeSpan ConnectTimeout => TimeSpan.FromSeconds(ConnectTimeoutSeconds);
+
     /// <summary>The whole request, connect to last byte of the answer's start.</summary>
     [Range(1, 300)]
     public int TimeoutSeconds { get; set; } = 15;
+
+    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
 
     /// <summary>Sends in flight at once per dispatcher; a slow receiver holds one slot, never the others.</summary>
     [Range(1, 1000)]
@@ -29,13 +33,17 @@ public sealed class WebhookOptions
     [Range(10, 60000)]
     public int PollIntervalMilliseconds { get; set; } = 500;
 
+    public TimeSpan PollInterval => TimeSpan.FromMilliseconds(PollIntervalMilliseconds);
+
     /// <summary>Waits before each retry, in seconds, comma-separated; the last one repeats until <see cref="MaxAgeHours"/>.</summary>
-    [RegularExpression(@"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$", ErrorMessage = "Webhooks:RetryScheduleSeconds must be numbers of seconds separated by commas, e.g. 5, 60, 300.")]
+    [RegularExpression(@"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$", ErrorMessage = "{0} must be numbers of seconds separated by commas, e.g. 5, 60, 300.")]
     public string RetryScheduleSeconds { get; set; } = "5, 60, 300, 1800, 7200, 18000, 36000";
 
     /// <summary>A message older than this is given up.</summary>
     [Range(0.001, 168)]
     public double MaxAgeHours { get; set; } = 24;
+
+    public TimeSpan MaxAge => TimeSpan.FromHours(MaxAgeHours);
 
     /// <summary>Each wait is spread by ± this fraction so retries from many messages do not arrive together.</summary>
     [Range(0, 0.9)]
@@ -48,6 +56,6 @@ public sealed class WebhookOptions
     public RetrySchedule Schedule => new(
         RetryScheduleSeconds.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(s => TimeSpan.FromSeconds(double.Parse(s, System.Globalization.CultureInfo.InvariantCulture))).ToArray(),
-        TimeSpan.FromHours(MaxAgeHours),
+        MaxAge,
         Jitter);
 }

@@ -30,12 +30,12 @@ public sealed class WebhookSender : IDisposable
             AllowAutoRedirect = false,
             UseProxy = false,
             UseCookies = false,
-            ConnectTimeout = TimeSpan.FromSeconds(options.ConnectTimeoutSeconds),
+            ConnectTimeout = options.ConnectTimeout,
             ConnectCallback = targets.ConnectAsync,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             MaxResponseHeadersLength = 16,
         };
-        client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds) };
+        client = new HttpClient(handler) { Timeout = options.Timeout };
         client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("AudioConverter-Webhooks", "1.0"));
     }
 

@@ -22,6 +22,9 @@ public sealed class InProcessTaskQueue : ITaskQueue
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
+    /// <summary>A channel in memory: a restart empties it.</summary>
+    public bool IsDurable => false;
+
     /// <summary>Messages waiting; the contract tests read it to see what the sweeper published.</summary>
     public int Count => channel.Reader.Count;
 

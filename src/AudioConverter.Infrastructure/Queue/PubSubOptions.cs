@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace AudioConverter.Infrastructure.Queue;
 
 /// <summary>Queue:PubSub — Google Cloud Pub/Sub through its REST API (or the emulator).</summary>
@@ -5,10 +7,13 @@ public sealed class PubSubOptions
 {
     public const string Section = "Queue:PubSub";
 
+    [Required(ErrorMessage = "{0} is required when Queue:Provider is PubSub.")]
     public string ProjectId { get; set; } = "";
 
+    [Required]
     public string Topic { get; set; } = "audioconverter-tasks";
 
+    [Required]
     public string Subscription { get; set; } = "audioconverter-workers";
 
     /// <summary>Create the topic and subscription at start-up when missing (the emulator, or a service account allowed to).</summary>
@@ -20,7 +25,10 @@ public sealed class PubSubOptions
     public string Endpoint { get; set; } = "https://pubsub.googleapis.com/";
 
     /// <summary>Ack deadline of the subscription; a running conversion extends it.</summary>
+    [Range(10, 600)]
     public int AckDeadlineSeconds { get; set; } = 60;
+
+    public TimeSpan AckDeadline => TimeSpan.FromSeconds(AckDeadlineSeconds);
 
     /// <summary>Optional topic that receives messages a worker gives up on (nack without requeue).</summary>
     public string DeadLetterTopic { get; set; } = "";
@@ -29,34 +37,6 @@ public sealed class PubSubOptions
     public string DeadLetterSubscription { get; set; } = "";
 
     public string EffectiveDeadLetterSubscription => DeadLetterSubscription.Length > 0 ? DeadLetterSubscription : DeadLetterTopic + "-drain";
-
-    public IEnumerable<string> Errors()
-    {
-        if (string.IsNullOrWhiteSpace(ProjectId))
-        {
-            yield return "Queue:PubSub:ProjectId is required when Queue:Provider is PubSub.";
-        }
-
-        if (string.IsNullOrWhiteSpace(Topic))
-        {
-            yield return "Queue:PubSub:Topic is required.";
-        }
-
-        if (string.IsNullOrWhiteSpace(Subscription))
-        {
-            yield return "Queue:PubSub:Subscription is required.";
-        }
-
-        if (AckDeadlineSeconds is < 10 or > 600)
-        {
-            yield return "Queue:PubSub:AckDeadlineSeconds must be between 10 and 600.";
-        }
-
-        if (!Uri.TryCreate(Endpoint, UriKind.Absolute, out _))
-        {
-            yield return $"Queue:PubSub:Endpoint '{Endpoint}' is not an absolute URL.";
-        }
-    }
 
     /// <summary>The emulator's host:port, from this option or PUBSUB_EMULATOR_HOST; null for the real service.</summary>
     public string? EffectiveEmulatorHost =>

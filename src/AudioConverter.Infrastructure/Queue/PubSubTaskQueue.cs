@@ -51,8 +51,16 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
     public async Task PublishAsync(long taskId, CancellationToken cancellationToken)
     {
         var request = new PublishRequest([new PubsubMessage(Convert.ToBase64String(TaskMessage.For(taskId).ToBytes()))]);
-        using var response = await SendAsync(HttpMethod.Post, $"{TopicPath}:publish", request, TimeSpan.FromSeconds(10), cancellationToken);
-        await EnsureSuccessAsync(response, "publish to", TopicPath, cancellationToken);
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Post, $"{TopicPath}:publish", request, TimeSpan.FromSeconds(10), cancellationToken);
+            await EnsureSuccessAsync(response, "publish to", TopicPath, cancellationToken);
+        }
+        catch (PubSubUnavailableException e)
+        {
+            // Callers see only the port's exception; the service's answer stays inside for the log.
+            throw new BackendUnreachableException($"{SettingName}: {e.Message}", e);
+        }
     }
 
     public async Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken)
@@ -104,6 +112,18 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
     }
 
     public async Task<IReadOnlyList<long>> DrainDeadLettersAsync(int max, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DrainAsync(max, cancellationToken);
+        }
+        catch (PubSubUnavailableException e)
+        {
+            throw new BackendUnreachableException($"{SettingName}: {e.Message}", e);
+        }
+    }
+
+    private async Task<IReadOnlyList<long>> DrainAsync(int max, CancellationToken cancellationToken)
     {
         if (options.DeadLetterTopic.Length == 0)
         {
@@ -165,6 +185,8 @@ public sealed partial class PubSubTaskQueue : ITaskQueue, IDeadLetterQueue, IBac
             // The next pull says whether it worked.
         }
     }
+
+    public bool IsDurable => true;
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {

@@ -41,7 +41,7 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
     public async Task PublishAsync(long taskId, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(options.PublishTimeoutSeconds));
+        timeout.CancelAfter(options.PublishTimeout);
         try
         {
             var properties = new BasicProperties { Persistent = true, ContentType = "application/json" };
@@ -60,9 +60,19 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"RabbitMQ did not confirm the message within {options.PublishTimeoutSeconds} s.", e);
+            throw new TimeoutException($"RabbitMQ did not confirm the message within {options.PublishTimeout.TotalSeconds:0.#} s.", e);
+        }
+        catch (Exception e) when (IsBrokerFailure(e))
+        {
+            throw Unreachable(e);
         }
     }
+
+    /// <summary>The client's own failures (refused, closed or interrupted connections): callers see only the port's exception.</summary>
+    private static bool IsBrokerFailure(Exception e) => e is BrokerUnreachableException or RabbitMQClientException;
+
+    private BackendUnreachableException Unreachable(Exception e) =>
+        new($"Queue:RabbitMq:Uri: the broker at {options.Redacted} did not take the request: {e.Message.ReplaceLineEndings(" ").Trim()}", e);
 
     public async Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken)
     {
@@ -90,6 +100,8 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
             // Received on a channel that has since closed: the broker has already put it back for redelivery.
         }
     }
+
+    public bool IsDurable => true;
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
@@ -121,6 +133,18 @@ public sealed partial class RabbitMqTaskQueue(RabbitMqOptions options, int prefe
     }
 
     public async Task<IReadOnlyList<long>> DrainDeadLettersAsync(int max, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await DrainAsync(max, cancellationToken);
+        }
+        catch (Exception e) when (IsBrokerFailure(e))
+        {
+            throw Unreachable(e);
+        }
+    }
+
+    private async Task<IReadOnlyList<long>> DrainAsync(int max, CancellationToken cancellationToken)
     {
         var ids = new List<long>();
         await using var channel = await (await ConnectionAsync(cancellationToken)).CreateChannelAsync(cancellationToken: cancellationToken);

@@ -60,21 +60,21 @@ public sealed class LocalDiskBlobStore : IBlobStore
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(Directory.Exists(root));
 
-    /// <summary>Moves a finished local file into the store under the key (a rename on the same filesystem) and returns its length.</summary>
-    public long MoveIn(string key, string sourcePath)
+    /// <summary>Moves the file in: a rename on the same filesystem, no second write of a possibly large output.</summary>
+    public Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken)
     {
-        var path = PathFor(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var length = new FileInfo(sourcePath).Length;
-        File.Move(sourcePath, path, overwrite: true);
-        return length;
+        var target = PathFor(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var length = new FileInfo(path).Length;
+        File.Move(path, target, overwrite: true);
+        return Task.FromResult(length);
     }
 
-    /// <summary>The file behind a key, for callers that can use a local path directly; null when absent.</summary>
-    public string? LocalPathOf(string key)
+    /// <summary>The store's own file: no copy needed.</summary>
+    public Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken)
     {
         var path = PathFor(key);
-        return File.Exists(path) ? path : null;
+        return Task.FromResult(File.Exists(path) ? path : null);
     }
 
     /// <summary>

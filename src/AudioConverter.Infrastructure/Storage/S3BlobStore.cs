@@ -49,6 +49,43 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
     public async Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken)
     {
         ValidateKey(key);
+        try
+        {
+            return await UploadAsync(key, content, cancellationToken);
+        }
+        catch (Exception e) when (IsS3Failure(e))
+        {
+            throw Unreachable(e);
+        }
+    }
+
+    public async Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await PutAsync(key, file, cancellationToken);
+    }
+
+    /// <summary>A download into the work folder, named after the key's extension (ffmpeg and the inspection read it).</summary>
+    public async Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken)
+    {
+        var stream = await OpenReadAsync(key, cancellationToken);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        var path = Path.Combine(workFolder, "input" + Path.GetExtension(key));
+        await using (stream)
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+        {
+            await stream.CopyToAsync(file, 81920, cancellationToken);
+        }
+
+        return path;
+    }
+
+    private async Task<long> UploadAsync(string key, Stream content, CancellationToken cancellationToken)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(partSize);
         try
         {
@@ -166,8 +203,15 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
     public async Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
         ValidateKey(key);
-        // No HEAD first: the first ranged GET answers whether the object exists, its length and its ETag.
-        return await S3ReadStream.OpenAsync(client, options.Bucket, key, cancellationToken);
+        try
+        {
+            // No HEAD first: the first ranged GET answers whether the object exists, its length and its ETag.
+            return await S3ReadStream.OpenAsync(client, options.Bucket, key, cancellationToken);
+        }
+        catch (Exception e) when (IsS3Failure(e))
+        {
+            throw Unreachable(e);
+        }
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)
@@ -181,6 +225,10 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         {
             // Already gone.
         }
+        catch (Exception e) when (IsS3Failure(e))
+        {
+            throw Unreachable(e);
+        }
     }
 
     public async IAsyncEnumerable<StoredBlob> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -188,7 +236,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         var request = new ListObjectsV2Request { BucketName = options.Bucket, Prefix = prefix, MaxKeys = 1000 };
         do
         {
-            var page = await client.ListObjectsV2Async(request, cancellationToken);
+            var page = await ListPageAsync(request, cancellationToken);
             foreach (var item in page.S3Objects ?? [])
             {
                 yield return new StoredBlob(item.Key, item.LastModified?.ToUniversalTime() ?? DateTime.MaxValue);
@@ -197,6 +245,18 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
             request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (request.ContinuationToken is not null);
+    }
+
+    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.ListObjectsV2Async(request, cancellationToken);
+        }
+        catch (Exception e) when (IsS3Failure(e))
+        {
+            throw Unreachable(e);
+        }
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
@@ -242,6 +302,12 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
     }
 
     public void Dispose() => client.Dispose();
+
+    /// <summary>The SDK's own failures (a refused or unreachable server, an error answer): callers see only the port's exception.</summary>
+    internal static bool IsS3Failure(Exception e) => e is AmazonServiceException or AmazonClientException or HttpRequestException;
+
+    private BackendUnreachableException Unreachable(Exception e) =>
+        new($"Storage:S3: the bucket '{options.Bucket}' did not answer as expected: {e.Message.ReplaceLineEndings(" ").Trim()}", e);
 
     private static void ValidateKey(string key)
     {

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace AudioConverter.Infrastructure.Storage;
 
 /// <summary>Storage:S3 — any S3-compatible service: AWS S3, MinIO, Google Cloud Storage's interoperable endpoint.</summary>
@@ -8,8 +10,10 @@ public sealed class S3Options
     /// <summary>Endpoint URL, e.g. http://127.0.0.1:9000 or https://storage.googleapis.com; empty means AWS for the region.</summary>
     public string ServiceUrl { get; set; } = "";
 
+    [Required(ErrorMessage = "{0} is required (us-east-1 suits MinIO and s3rver; 'auto' or 'us' suits GCS).")]
     public string Region { get; set; } = "us-east-1";
 
+    [Required(ErrorMessage = "{0} is required when Storage:Provider is S3.")]
     public string Bucket { get; set; } = "";
 
     /// <summary>http://host/bucket/key rather than http://bucket.host/key; needed by MinIO and most self-hosted servers.</summary>
@@ -24,34 +28,6 @@ public sealed class S3Options
     public bool CreateBucket { get; set; }
 
     /// <summary>Size of each part of a multipart upload, and the largest object sent in one PUT (5 MiB at least).</summary>
+    [Range(5, 512)]
     public int PartSizeMegabytes { get; set; } = 8;
-
-    /// <summary>Validation errors, each naming the setting to fix.</summary>
-    public IEnumerable<string> Errors()
-    {
-        if (string.IsNullOrWhiteSpace(Bucket))
-        {
-            yield return "Storage:S3:Bucket is required when Storage:Provider is S3.";
-        }
-
-        if (ServiceUrl.Length > 0 && !Uri.TryCreate(ServiceUrl, UriKind.Absolute, out _))
-        {
-            yield return $"Storage:S3:ServiceUrl '{ServiceUrl}' is not an absolute URL such as http://127.0.0.1:9000.";
-        }
-
-        if (string.IsNullOrWhiteSpace(Region))
-        {
-            yield return "Storage:S3:Region is required (us-east-1 suits MinIO and s3rver; 'auto' or 'us' suits GCS).";
-        }
-
-        if (AccessKey.Length > 0 != SecretKey.Length > 0)
-        {
-            yield return "Storage:S3:AccessKey and Storage:S3:SecretKey must be set together.";
-        }
-
-        if (PartSizeMegabytes is < 5 or > 512)
-        {
-            yield return "Storage:S3:PartSizeMegabytes must be between 5 and 512.";
-        }
-    }
 }

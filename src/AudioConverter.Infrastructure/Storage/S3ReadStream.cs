@@ -131,13 +131,22 @@ internal sealed class S3ReadStream : Stream
         CloseBody();
         window = sequential ? Math.Min(window * 2, MaxWindow) : FirstWindow;
         var end = Math.Min(position + window, length) - 1;
-        response = await client.GetObjectAsync(new GetObjectRequest
+        try
         {
-            BucketName = bucket,
-            Key = key,
-            ByteRange = new ByteRange(position, end),
-            EtagToMatch = etag,
-        }, cancellationToken);
+            response = await client.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = bucket,
+                Key = key,
+                ByteRange = new ByteRange(position, end),
+                EtagToMatch = etag,
+            }, cancellationToken);
+        }
+        catch (Exception e) when (S3BlobStore.IsS3Failure(e))
+        {
+            // A stream reports a failed read as an IOException, whatever the storage behind it.
+            throw new IOException($"Storage:S3: reading '{key}' at byte {position} failed: {e.Message.ReplaceLineEndings(" ").Trim()}", e);
+        }
+
         body = response.ResponseStream;
         bodyPosition = position;
         bodyEnd = end + 1;

@@ -37,8 +37,8 @@ public sealed partial class AdmissionFilter(BacklogMonitor backlog, IOptions<Adm
     private async Task<IResult?> RefusalAsync(HttpContext http, CancellationToken cancellationToken)
     {
         var limits = options.Value;
-        var retryAfter = TimeSpan.FromSeconds(limits.RetryAfterSeconds);
-        if (limits.MaxQueuedTasks > 0 || limits.MaxOldestTaskAgeSeconds > 0)
+        var retryAfter = limits.RetryAfter;
+        if (limits.MaxQueuedTasks > 0 || limits.MaxOldestTaskAge > TimeSpan.Zero)
         {
             var snapshot = await backlog.GetAsync(cancellationToken);
             if (limits.MaxQueuedTasks > 0 && snapshot.Queued >= limits.MaxQueuedTasks)
@@ -48,7 +48,7 @@ public sealed partial class AdmissionFilter(BacklogMonitor backlog, IOptions<Adm
             }
 
             var age = snapshot.OldestAge(clock.GetUtcNow().UtcDateTime);
-            if (limits.MaxOldestTaskAgeSeconds > 0 && age.TotalSeconds >= limits.MaxOldestTaskAgeSeconds)
+            if (limits.MaxOldestTaskAge > TimeSpan.Zero && age >= limits.MaxOldestTaskAge)
             {
                 return Refuse(http, "age", StatusCodes.Status503ServiceUnavailable, retryAfter,
                     $"Conversions are running behind: the oldest waiting task has waited {age.TotalSeconds:N0} seconds, over the limit of {limits.MaxOldestTaskAgeSeconds:N0}; upload again in {limits.RetryAfterSeconds} seconds.");

@@ -22,11 +22,17 @@ public sealed class AdmissionOptions
     [Range(0, 7 * 86_400)]
     public int MaxOldestTaskAgeSeconds { get; set; }
 
+    public TimeSpan MaxOldestTaskAge => TimeSpan.FromSeconds(MaxOldestTaskAgeSeconds);
+
     /// <summary>How old the cached global counts may be (also the period of the queue gauges' query).</summary>
     [Range(1, 3600)]
     public int RefreshSeconds { get; set; } = 5;
 
+    public TimeSpan Refresh => TimeSpan.FromSeconds(RefreshSeconds);
+
     /// <summary>The Retry-After of a refusal, in seconds.</summary>
     [Range(1, 86_400)]
     public int RetryAfterSeconds { get; set; } = 30;
+
+    public TimeSpan RetryAfter => TimeSpan.FromSeconds(RetryAfterSeconds);
 }

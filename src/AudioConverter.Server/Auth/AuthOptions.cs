@@ -20,4 +20,6 @@ public sealed class AuthOptions
 
     [Range(1, 60 * 24 * 30)]
     public int TokenLifetimeMinutes { get; set; } = 120;
+
+    public TimeSpan TokenLifetime => TimeSpan.FromMinutes(TokenLifetimeMinutes);
 }

@@ -3,6 +3,7 @@ using AudioConverter.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
 namespace AudioConverter.Server.Auth;
@@ -12,13 +13,13 @@ public static class JwtSetup
 {
     public const string BearerOrKey = "BearerOrKey";
 
-    public static IServiceCollection AddTokenAuthentication(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>Authentication by JWT or API key, and the limits on logins and signups. Needs the Auth and RateLimits settings.</summary>
+    public static IServiceCollection AddTokenAuthentication(this IServiceCollection services)
     {
-        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var key = SigningKeyProvider.Load(options);
-        services.AddSingleton(key);
+        services.AddSingleton(provider => SigningKeyProvider.Load(provider.GetRequiredService<IOptions<AuthOptions>>().Value));
         services.AddSingleton<TokenService>();
+        services.AddSingleton<AuthAttemptLimiter>();
+        services.AddSingleton(provider => new PasswordHashGate(provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
 
         // One default scheme that picks by the token's prefix: API keys (ack_...) or JWTs.
@@ -26,19 +27,20 @@ public static class JwtSetup
         authentication.AddPolicyScheme(BearerOrKey, "JWT or API key", policy => policy.ForwardDefaultSelector = context =>
             ApiKeyAuthenticationHandler.IsApiKey(context.Request.Headers.Authorization) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme);
         authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        authentication.AddJwtBearer(jwt =>
-        {
-            jwt.MapInboundClaims = false;
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<AuthOptions>, SymmetricSecurityKey>((jwt, auth, key) =>
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
-                ValidIssuer = options.Issuer,
-                ValidAudience = options.Audience,
+                ValidIssuer = auth.Value.Issuer,
+                ValidAudience = auth.Value.Audience,
                 IssuerSigningKey = key,
                 ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
                 RequireExpirationTime = true,
                 RequireSignedTokens = true,
                 ClockSkew = TimeSpan.FromSeconds(30),
-            };
+            });
+        authentication.AddJwtBearer(jwt =>
+        {
+            jwt.MapInboundClaims = false;
             jwt.Events = new JwtBearerEvents
             {
                 OnChallenge = async context =>

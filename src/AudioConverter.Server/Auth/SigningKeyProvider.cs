@@ -9,13 +9,9 @@ public static class SigningKeyProvider
 {
     public static SymmetricSecurityKey Load(AuthOptions options)
     {
+        // Its length is a setting rule (AuthOptionsRules), checked at start.
         if (!string.IsNullOrWhiteSpace(options.SigningKey))
         {
-            if (options.SigningKey.Length < 32)
-            {
-                throw new Infrastructure.StartupConfigurationException("Auth:SigningKey must be at least 32 characters long.");
-            }
-
             return new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.SigningKey));
         }
 

@@ -14,7 +14,7 @@ public sealed class TokenService(IOptions<AuthOptions> options, SymmetricSecurit
     public (string Token, DateTime ExpiresAt) Issue(User user)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var expires = now.AddMinutes(options.Value.TokenLifetimeMinutes);
+        var expires = now + options.Value.TokenLifetime;
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = options.Value.Issuer,

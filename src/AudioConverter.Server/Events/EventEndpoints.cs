@@ -37,7 +37,7 @@ public static partial class EventEndpoints
         using var subscription = await feed.SubscribeAsync(userId, cancellationToken);
         if (subscription is null)
         {
-            return Problems.TooManyRequests(context.Response, $"This account already has {options.MaxStreamsPerUser} event streams open; close one first.", TimeSpan.FromSeconds(options.HeartbeatSeconds));
+            return Problems.TooManyRequests(context.Response, $"This account already has {options.MaxStreamsPerUser} event streams open; close one first.", options.Heartbeat);
         }
 
         var logger = loggers.CreateLogger("AudioConverter.Events");
@@ -45,7 +45,7 @@ public static partial class EventEndpoints
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache, no-store";
         context.Response.Headers["X-Accel-Buffering"] = "no";
-        var writer = new StreamWriter(context, TimeSpan.FromSeconds(options.WriteTimeoutSeconds));
+        var writer = new StreamWriter(context, options.WriteTimeout);
         try
         {
             await writer.WriteAsync($"retry: 3000\n: connected\n\n", cancellationToken);
@@ -64,7 +64,7 @@ public static partial class EventEndpoints
                 }
             }
 
-            var heartbeat = TimeSpan.FromSeconds(options.HeartbeatSeconds);
+            var heartbeat = options.Heartbeat;
             await SendLiveAsync(subscription, writer, sent, heartbeat, cancellationToken);
         }
         catch (EventStreamOverflowException)

@@ -73,8 +73,8 @@ public sealed partial class EventFeed(IServiceScopeFactory scopes, IOptions<Even
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var gaps = new FeedGaps(TimeSpan.FromSeconds(options.GapWaitSeconds));
-        var interval = TimeSpan.FromMilliseconds(options.PollIntervalMilliseconds);
+        var gaps = new FeedGaps(options.GapWait);
+        var interval = options.PollInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             try

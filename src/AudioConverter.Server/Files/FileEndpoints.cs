@@ -57,8 +57,8 @@ public static class FileEndpoints
             return Problems.NotFound("file");
         }
 
-        var originalKey = "originals/" + fileName;
-        var convertedKey = "converted/" + fileName;
+        var originalKey = BlobKeys.Originals + fileName;
+        var convertedKey = BlobKeys.Converted + fileName;
         var task = await FindAsync(db, user, t => t.InputKey == originalKey || (t.OutputKey == convertedKey && t.Status == ConversionStatus.Processed), cancellationToken);
         if (task is null)
         {

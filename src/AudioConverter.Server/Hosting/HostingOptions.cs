@@ -1,6 +1,6 @@
 namespace AudioConverter.Server.Hosting;
 
-/// <summary>Which roles this process plays: api, worker, or both (the default).</summary>
+/// <summary>Which roles this process plays: api, worker, or both (the default). A root setting: Role, or --role.</summary>
 public sealed class HostingOptions
 {
     public string Role { get; set; } = "both";
@@ -9,5 +9,5 @@ public sealed class HostingOptions
 
     public bool RunsWorker => Role.Equals("worker", StringComparison.OrdinalIgnoreCase) || Role.Equals("both", StringComparison.OrdinalIgnoreCase);
 
-    public bool IsValid => RunsApi || RunsWorker;
+    public bool RunsBoth => RunsApi && RunsWorker;
 }

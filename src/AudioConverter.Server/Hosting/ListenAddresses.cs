@@ -12,6 +12,24 @@ namespace AudioConverter.Server.Hosting;
 /// </summary>
 public static class ListenAddresses
 {
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>
+    /// Where to listen. The standard settings win: --urls, Urls or ASPNETCORE_URLS, then ASPNETCORE_HTTP_PORTS /
+    /// HTTP_PORTS (and the HTTPS ones); then PORT, as App Engine and Cloud Run set it (all interfaces); then the default,
+    /// http://127.0.0.1:8080. The default is applied here rather than in appsettings.json, where it would hide the standard settings.
+    /// </summary>
+    public static void ChooseListenAddresses(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        if (new[] { "urls", "http_ports", "https_ports" }.Any(key => !string.IsNullOrWhiteSpace(configuration[key])))
+        {
+            return;
+        }
+
+        builder.WebHost.UseUrls(configuration["PORT"] is { Length: > 0 } port ? $"http://0.0.0.0:{port}" : DefaultUrl);
+    }
+
     public static void EnsureFree(IConfiguration configuration)
     {
         foreach (var (url, endpoint) in Endpoints(configuration))

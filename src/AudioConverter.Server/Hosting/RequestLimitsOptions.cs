@@ -18,6 +18,8 @@ public sealed class RequestLimitsOptions
     [Range(1, 600)]
     public int RequestHeadersTimeoutSeconds { get; set; } = 30;
 
+    public TimeSpan RequestHeadersTimeout => TimeSpan.FromSeconds(RequestHeadersTimeoutSeconds);
+
     /// <summary>A body arriving slower than this (after the grace period) is cut off.</summary>
     [Range(1, 1024 * 1024)]
     public int MinRequestBodyBytesPerSecond { get; set; } = 240;
@@ -25,8 +27,12 @@ public sealed class RequestLimitsOptions
     [Range(1, 600)]
     public int MinRequestBodyGraceSeconds { get; set; } = 5;
 
+    public TimeSpan MinRequestBodyGrace => TimeSpan.FromSeconds(MinRequestBodyGraceSeconds);
+
     [Range(1, 3600)]
     public int KeepAliveTimeoutSeconds { get; set; } = 130;
+
+    public TimeSpan KeepAliveTimeout => TimeSpan.FromSeconds(KeepAliveTimeoutSeconds);
 
     /// <summary>Bodies of routes other than uploads (uploads set their own limit from Uploads:MaxFileBytes).</summary>
     [Range(1024, long.MaxValue)]

@@ -1,4 +1,3 @@
-using System.Reflection;
 using AudioConverter.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -14,8 +13,8 @@ public static class StartupErrors
             switch (e)
             {
                 case OptionsValidationException options:
-                    var section = options.OptionsType.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as string ?? options.OptionsType.Name;
-                    return string.Join(" ", options.Failures.Select(f => f.Contains(section + ":", StringComparison.Ordinal) ? f : $"[{section}] {f}"));
+                    // Every failure already starts with or names its key (Settings).
+                    return string.Join(" ", options.Failures);
                 case StartupConfigurationException configuration:
                     return configuration.Message;
                 case BackendUnreachableException unreachable:

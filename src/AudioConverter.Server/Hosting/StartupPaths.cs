@@ -1,3 +1,5 @@
+using AudioConverter.Infrastructure.Data;
+using AudioConverter.Infrastructure.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace AudioConverter.Server.Hosting;
@@ -32,16 +34,16 @@ public static class StartupPaths
     {
         var root = configuration[DataRootKey] is { Length: > 0 } dataRoot ? Path.GetFullPath(dataRoot, contentRoot) : contentRoot;
         var resolved = new Dictionary<string, string?>();
-        Absolute("Storage:LocalPath", "data/blobs");
-        Absolute("Auth:SigningKeyPath", "data/jwt-signing.key");
+        // The defaults come from the options classes, so a relative default resolves like a configured path.
+        Absolute("Storage:LocalPath", new StorageOptions().LocalPath);
+        Absolute("Auth:SigningKeyPath", new Auth.AuthOptions().SigningKeyPath);
         if (configuration["Worker:TempPath"] is { Length: > 0 })
         {
             Absolute("Worker:TempPath", "");
         }
 
-        var provider = configuration["Database:Provider"] ?? "Sqlite";
-        var connectionString = configuration["Database:ConnectionString"] ?? "Data Source=data/audioconverter.db";
-        if (provider.Equals("Sqlite", StringComparison.OrdinalIgnoreCase) && TryResolveSqlite(connectionString, root) is { } absolute)
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        if (!database.IsPostgres && TryResolveSqlite(database.ConnectionString, root) is { } absolute)
         {
             resolved["Database:ConnectionString"] = absolute;
         }

@@ -47,15 +47,16 @@ public sealed partial class UnavailableExceptionHandler(IProblemDetailsService p
         });
     }
 
-    /// <summary>Backend failures: database errors, timeouts, refused connections, and adapters' own "unreachable" exceptions.</summary>
+    /// <summary>
+    /// Backend failures: database errors, timeouts, refused connections, and the ports' own exception, to which each
+    /// adapter maps its technology's failures (the RabbitMQ client's, the AWS SDK's, Pub/Sub's answers).
+    /// </summary>
     public static bool IsUnavailable(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is DbException or TimeoutException or System.Net.Sockets.SocketException or HttpRequestException or IOException
-                or Infrastructure.BackendUnreachableException or Infrastructure.Queue.PubSubUnavailableException
-                or RabbitMQ.Client.Exceptions.BrokerUnreachableException or RabbitMQ.Client.Exceptions.AlreadyClosedException
-                or Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException)
+                or Infrastructure.BackendUnreachableException)
             {
                 return true;
             }

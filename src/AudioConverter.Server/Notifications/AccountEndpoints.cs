@@ -45,7 +45,7 @@ public static class AccountEndpoints
     private static string BaseUrl(NotificationOptions mail, HttpRequest request) =>
         mail.BaseUrl.Length > 0 ? mail.BaseUrl : $"{request.Scheme}://{request.Host}";
 
-    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAsync(CurrentUser current, AppDbContext db, IConfiguration configuration, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAsync(CurrentUser current, AppDbContext db, Microsoft.Extensions.Options.IOptions<Tasks.UploadOptions> uploads, CancellationToken cancellationToken)
     {
         var userId = current.Id;
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
@@ -55,12 +55,13 @@ public static class AccountEndpoints
         }
 
         var used = await db.Tasks.Where(t => t.UserId == userId).SumAsync(t => t.InputBytes + (t.OutputBytes ?? 0), cancellationToken);
-        var quota = configuration.GetValue<long?>("Uploads:MaxStoredBytesPerUser");
+        // 0 means no limit, shown as none.
+        var quota = uploads.Value.MaxStoredBytesPerUser is > 0 and var limit ? limit : (long?)null;
         return TypedResults.Ok(AccountResponse.From(user, used, quota));
     }
 
     private static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        CurrentUser user, HttpContext context, AppDbContext db, IConfiguration configuration, CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, AppDbContext db, Microsoft.Extensions.Options.IOptions<Tasks.UploadOptions> uploads, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<AccountUpdate>(context.Request, cancellationToken);
         if (body is null)
@@ -75,7 +76,7 @@ public static class AccountEndpoints
 
         var userId = user.Id;
         var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.NotificationsEnabled, body.Notifications.Value), cancellationToken);
-        return changed == 0 ? Problems.NotFound("account") : (await GetAsync(user, db, configuration, cancellationToken)).Result switch
+        return changed == 0 ? Problems.NotFound("account") : (await GetAsync(user, db, uploads, cancellationToken)).Result switch
         {
             Ok<AccountResponse> ok => ok,
             ProblemHttpResult problem => problem,

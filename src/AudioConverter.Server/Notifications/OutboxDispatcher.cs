@@ -44,7 +44,7 @@ public sealed partial class OutboxDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var idle = TimeSpan.FromMilliseconds(options.PollIntervalMilliseconds);
+        var idle = options.PollInterval;
         var running = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -79,7 +79,7 @@ public sealed partial class OutboxDispatcher(
         }
 
         // Sends in flight finish or are cancelled; a message cut off stays leased and is sent again after its lease.
-        await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(options.TimeoutSeconds), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+        await Task.WhenAll(running).WaitAsync(options.Timeout, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     /// <summary>One batch of task events into outbox messages; true when there may be more.</summary>
@@ -186,7 +186,7 @@ public sealed partial class OutboxDispatcher(
         if (free == 0)
         {
             // Every slot is busy: wait for one, but never longer than a poll.
-            await Task.WhenAny(Task.WhenAny(running), Task.Delay(TimeSpan.FromMilliseconds(options.PollIntervalMilliseconds), clock, cancellationToken));
+            await Task.WhenAny(Task.WhenAny(running), Task.Delay(options.PollInterval, clock, cancellationToken));
             return true;
         }
 
@@ -202,7 +202,7 @@ public sealed partial class OutboxDispatcher(
         }
 
         // Each claim has its own lease token, so the rows read back are exactly the ones this round won.
-        var lease = now + TimeSpan.FromSeconds((options.TimeoutSeconds * 2) + 30);
+        var lease = now + (options.Timeout * 2) + TimeSpan.FromSeconds(30);
         var token = $"{owner}:{++round}";
         await db.Outbox.Where(m => due.Contains(m.Id) && m.Status == OutboxStatuses.Pending && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
             .ExecuteUpdateAsync(m => m.SetProperty(x => x.LeaseOwner, token).SetProperty(x => x.LeaseExpiresAt, lease), cancellationToken);
@@ -297,7 +297,7 @@ public sealed partial class OutboxDispatcher(
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var permanent = e is FormatException || message.Attempts + 1 >= mailOptions.MaxAttempts;
-            DateTimeOffset? next = permanent ? null : clock.GetUtcNow() + TimeSpan.FromSeconds(mailOptions.RetryDelaySeconds * Math.Pow(2, message.Attempts));
+            DateTimeOffset? next = permanent ? null : clock.GetUtcNow() + mailOptions.RetryDelay * Math.Pow(2, message.Attempts);
             await FinishAsync(db, message, permanent ? OutboxStatuses.Failed : OutboxStatuses.Pending, next, new WebhookResult(null, System.Diagnostics.Stopwatch.GetElapsedTime(started), e.Message), attemptedAt, cancellationToken);
         }
     }

@@ -161,7 +161,7 @@ public sealed class UploadForm : IAsyncDisposable
             return;
         }
 
-        var key = $"originals/{Guid.NewGuid():N}{(extension.Length > 0 ? "." + extension : "")}";
+        var key = BlobKeys.NewOriginal(extension);
         await using var content = new LimitedStream(head.AsMemory(0, headLength), body, maxBytes);
         try
         {

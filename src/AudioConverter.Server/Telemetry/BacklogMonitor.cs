@@ -33,7 +33,7 @@ public sealed partial class BacklogMonitor : IDisposable
         this.scopes = scopes;
         this.clock = clock;
         this.logger = logger;
-        maxAge = TimeSpan.FromSeconds(options.Value.RefreshSeconds);
+        maxAge = options.Value.Refresh;
         meter = meters.Create(AudioConverterMetrics.MeterName);
         meter.CreateObservableGauge("audioconverter.queue.depth", () => Observe(s => (double)s.Queued), "{task}", "Tasks waiting for a worker (uploaded), from the database");
         meter.CreateObservableGauge("audioconverter.queue.oldest_age", () => Observe(s => s.OldestAge(Now).TotalSeconds), "s", "Seconds the oldest waiting task has waited");

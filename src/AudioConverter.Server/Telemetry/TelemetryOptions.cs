@@ -11,5 +11,9 @@ public sealed class TelemetryOptions
     public string OtlpEndpoint { get; set; } = "";
 
     /// <summary>The service.name resource attribute of this process's telemetry.</summary>
+    [System.ComponentModel.DataAnnotations.Required]
     public string ServiceName { get; set; } = "audioconverter";
+
+    /// <summary>The collector's address, or null when none (or not an http(s) URL, which the rules report).</summary>
+    public Uri? OtlpUri => Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null;
 }

@@ -1,4 +1,4 @@
-using AudioConverter.Server.Admission;
+using AudioConverter.Infrastructure;
 using AudioConverter.Server.Hosting;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -17,16 +17,10 @@ public static class TelemetrySetup
     public static void AddAudioConverterTelemetry(this WebApplicationBuilder builder, HostingOptions hosting)
     {
         var services = builder.Services;
-        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
-        services.AddOptions<TelemetryOptions>().Bind(builder.Configuration.GetSection(TelemetryOptions.Section));
-        services.AddOptions<AdmissionOptions>().Bind(builder.Configuration.GetSection(AdmissionOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        // Read now: which exporters exist is decided while registering.
+        var telemetry = services.ReadSettings(builder.Configuration, TelemetryOptions.Section, new TelemetryOptionsRules());
+        var otlp = telemetry.OtlpUri;
         services.AddSingleton<BacklogMonitor>();
-
-        Uri? otlp = null;
-        if (telemetry.OtlpEndpoint.Length > 0 && (!Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out otlp) || otlp.Scheme is not ("http" or "https")))
-        {
-            throw new Infrastructure.StartupConfigurationException($"Telemetry:OtlpEndpoint '{telemetry.OtlpEndpoint}' is not an http(s) URL; give the collector's OTLP/HTTP address, e.g. http://otel-collector:4318.");
-        }
 
         // Every log line written inside a request or a conversion names its trace, so logs and traces join up.
         builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
@@ -35,7 +29,7 @@ public static class TelemetrySetup
         services.Configure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(o => o.IncludeScopes = true);
         services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
 
-        var role = hosting.RunsApi && hosting.RunsWorker ? "both" : hosting.RunsApi ? "api" : "worker";
+        var role = hosting.RunsBoth ? "both" : hosting.RunsApi ? "api" : "worker";
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}")
                 .AddAttributes([new("audioconverter.role", role)]))
@@ -66,7 +60,7 @@ public static class TelemetrySetup
 
     public static void MapAudioConverterTelemetry(this WebApplication app)
     {
-        if (app.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() is not { PrometheusEnabled: false })
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelemetryOptions>>().Value.PrometheusEnabled)
         {
             app.MapPrometheusScrapingEndpoint("/metrics");
         }

@@ -40,7 +40,7 @@ public sealed partial class ConversionWorker(ITaskQueue queue, TaskProcessor pro
     private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await stopReceiving.CancelAsync();
-        abandon.CancelAfter(TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds));
+        abandon.CancelAfter(options.Value.ShutdownGrace);
         await using var registration = cancellationToken.Register(abandon.Cancel);
         await Task.WhenAll(loops);
         LogStopped(logger);

@@ -33,7 +33,7 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
 
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(options.Value.JanitorIntervalSeconds), clock, stoppingToken);
+                await Task.Delay(options.Value.JanitorInterval, clock, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -46,7 +46,7 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (settings.OriginalRetentionDays <= 0 && settings.OutputRetentionDays <= 0)
+        if (settings.OriginalRetention <= TimeSpan.Zero && settings.OutputRetention <= TimeSpan.Zero)
         {
             return 0;
         }
@@ -55,10 +55,10 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         var transitions = scope.ServiceProvider.GetRequiredService<TaskTransitions>();
         var now = await transitions.NowAsync(cancellationToken);
-        var keepOriginals = settings.OriginalRetentionDays <= 0;
-        var keepOutputs = settings.OutputRetentionDays <= 0;
-        var originalsBefore = keepOriginals ? DateTime.MinValue : now.AddDays(-settings.OriginalRetentionDays);
-        var outputsBefore = keepOutputs ? DateTime.MinValue : now.AddDays(-settings.OutputRetentionDays);
+        var keepOriginals = settings.OriginalRetention <= TimeSpan.Zero;
+        var keepOutputs = settings.OutputRetention <= TimeSpan.Zero;
+        var originalsBefore = keepOriginals ? DateTime.MinValue : now - settings.OriginalRetention;
+        var outputsBefore = keepOutputs ? DateTime.MinValue : now - settings.OutputRetention;
         var expired = 0;
         while (true)
         {
@@ -100,9 +100,9 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
     /// <summary>One orphan scan of both prefixes; returns how many blobs were removed.</summary>
     public async Task<int> RemoveOrphansAsync(CancellationToken cancellationToken)
     {
-        var cutoff = clock.GetUtcNow().UtcDateTime.AddSeconds(-options.Value.OrphanBlobSeconds);
+        var cutoff = clock.GetUtcNow().UtcDateTime - options.Value.OrphanBlobAge;
         var removed = 0;
-        foreach (var prefix in new[] { "originals/", "converted/" })
+        foreach (var prefix in BlobKeys.Prefixes)
         {
             var batch = new List<string>(BatchSize);
             await foreach (var blob in blobs.ListAsync(prefix, cancellationToken))

@@ -18,8 +18,8 @@ public sealed partial class Sweeper(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // An in-process queue starts empty: everything uploaded must be published again.
-        var everything = queue is Infrastructure.Queue.InProcessTaskQueue;
+        // A queue that does not outlive the process starts empty: everything uploaded must be published again.
+        var everything = !queue.IsDurable;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -36,7 +36,7 @@ public sealed partial class Sweeper(
 
             try
             {
-                await Task.Delay(TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds), clock, stoppingToken);
+                await Task.Delay(options.Value.SweepInterval, clock, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -71,7 +71,7 @@ public sealed partial class Sweeper(
             }
         }
 
-        var republishBefore = now.AddSeconds(-settings.RepublishAfterSeconds);
+        var republishBefore = now - settings.RepublishAfter;
         var owed = await db.Tasks.AsNoTracking()
             .Where(t => t.Status == ConversionStatus.Uploaded && (t.NotBefore == null || t.NotBefore <= now)
                 && (republishAll || t.PublishedAt == null || t.PublishedAt < republishBefore))

@@ -112,7 +112,7 @@ public sealed partial class TaskProcessor(
     {
         try
         {
-            await WithTransitionsAsync(t => t.DeferAsync(delivery.TaskId, TimeSpan.FromSeconds(options.FairnessDelaySeconds), CancellationToken.None));
+            await WithTransitionsAsync(t => t.DeferAsync(delivery.TaskId, options.FairnessDelay, CancellationToken.None));
             LogDeferred(logger, delivery.TaskId);
             await SettleAsync(() => delivery.AckAsync(CancellationToken.None));
         }
@@ -137,7 +137,7 @@ public sealed partial class TaskProcessor(
             }
 
             Directory.CreateDirectory(workFolder);
-            inputPath = await LocalInputAsync(task, workFolder, cancellationToken);
+            inputPath = await blobs.LocalFileAsync(task.InputKey, workFolder, cancellationToken);
             if (inputPath is null)
             {
                 return await FailAsync(task, "The uploaded file is missing from storage; upload it again.");
@@ -152,7 +152,7 @@ public sealed partial class TaskProcessor(
 
             var outputKey = task.OutputKeyFor(format);
             storedKey = outputKey;
-            var outputBytes = await StoreOutputAsync(outputKey, outputPath, cancellationToken);
+            var outputBytes = await blobs.PutFileAsync(outputKey, outputPath, cancellationToken);
 
             return await FinishAsync(task, conversion, outputKey, outputBytes, started);
         }
@@ -233,42 +233,6 @@ public sealed partial class TaskProcessor(
     private static bool InputStillThere(string workFolder, string? inputPath) =>
         Directory.Exists(workFolder) && inputPath is not null && File.Exists(inputPath);
 
-    private async Task<long> StoreOutputAsync(string key, string outputPath, CancellationToken cancellationToken)
-    {
-        // The local store takes the file by a rename: no second write of a possibly large output.
-        if (blobs is LocalDiskBlobStore local)
-        {
-            return local.MoveIn(key, outputPath);
-        }
-
-        await using var output = File.OpenRead(outputPath);
-        return await blobs.PutAsync(key, output, cancellationToken);
-    }
-
-    private async Task<string?> LocalInputAsync(ConversionTask task, string workFolder, CancellationToken cancellationToken)
-    {
-        // The local store already has the file on disk: no copy needed.
-        if (blobs is LocalDiskBlobStore local)
-        {
-            return local.LocalPathOf(task.InputKey);
-        }
-
-        var stream = await blobs.OpenReadAsync(task.InputKey, cancellationToken);
-        if (stream is null)
-        {
-            return null;
-        }
-
-        var path = Path.Combine(workFolder, "input" + Path.GetExtension(task.InputKey));
-        await using (stream)
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-        {
-            await stream.CopyToAsync(file, 81920, cancellationToken);
-        }
-
-        return path;
-    }
-
     private async Task<Outcome> FailAsync(ConversionTask task, string message)
     {
         LogFailed(logger, task.Id, message);
@@ -297,7 +261,7 @@ public sealed partial class TaskProcessor(
 
     private async Task RenewLeaseAsync(ConversionTask task, IQueueDelivery delivery, LeaseState lease, CancellationTokenSource conversion, CancellationToken cancellationToken)
     {
-        var period = TimeSpan.FromSeconds(Math.Max(1, options.LeaseSeconds / 3.0));
+        var period = TimeSpan.FromSeconds(Math.Max(1, options.Lease.TotalSeconds / 3));
         try
         {
             while (true)

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using AudioConverter.Infrastructure.Data;
+using AudioConverter.Infrastructure.Storage;
 
 namespace AudioConverter.Server.Worker;
 
@@ -10,16 +12,19 @@ namespace AudioConverter.Server.Worker;
 /// </summary>
 public static class WorkerInstance
 {
-    public static string Id(IConfiguration configuration)
+    /// <summary>The id from the bound settings, as the host computes it.</summary>
+    public static string Id(DatabaseOptions database, StorageOptions storage, S3Options s3)
     {
-        var database = configuration["Database:ConnectionString"] ?? "";
-        var storage = configuration["Storage:Provider"] ?? "LocalDisk";
-        var where = storage.Equals("S3", StringComparison.OrdinalIgnoreCase)
-            ? $"{configuration["Storage:S3:ServiceUrl"]}|{configuration["Storage:S3:Bucket"]}"
-            : Path.GetFullPath(configuration["Storage:LocalPath"] ?? "data/blobs");
-        var identity = $"{configuration["Database:Provider"]}|{Normalize(database)}|{storage}|{where}";
+        var where = storage.IsS3 ? $"{s3.ServiceUrl}|{s3.Bucket}" : Path.GetFullPath(storage.LocalPath);
+        var identity = $"{database.Provider}|{Normalize(database.ConnectionString)}|{storage.Provider}|{where}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..16];
     }
+
+    /// <summary>The id of the installation a configuration describes, for tools and tests that have no host.</summary>
+    public static string Id(IConfiguration configuration) => Id(
+        configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions(),
+        configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions(),
+        configuration.GetSection(S3Options.Section).Get<S3Options>() ?? new S3Options());
 
     /// <summary>The connection string without its password, and a SQLite file by its full path.</summary>
     private static string Normalize(string connectionString)

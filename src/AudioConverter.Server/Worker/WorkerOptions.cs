@@ -14,12 +14,18 @@ public sealed class WorkerOptions
     [Range(2, 3600)]
     public int LeaseSeconds { get; set; } = 60;
 
+    public TimeSpan Lease => TimeSpan.FromSeconds(LeaseSeconds);
+
     [Range(1, 3600)]
     public int SweepIntervalSeconds { get; set; } = 10;
+
+    public TimeSpan SweepInterval => TimeSpan.FromSeconds(SweepIntervalSeconds);
 
     /// <summary>A task whose message was published this long ago and is still uploaded gets published again.</summary>
     [Range(1, 86_400)]
     public int RepublishAfterSeconds { get; set; } = 600;
+
+    public TimeSpan RepublishAfter => TimeSpan.FromSeconds(RepublishAfterSeconds);
 
     /// <summary>Claims of one version before a transient failure becomes final.</summary>
     [Range(1, 100)]
@@ -28,9 +34,13 @@ public sealed class WorkerOptions
     [Range(0, 3600)]
     public double RetryBaseDelaySeconds { get; set; } = 2;
 
+    public TimeSpan RetryBaseDelay => TimeSpan.FromSeconds(RetryBaseDelaySeconds);
+
     /// <summary>The longest wait between two attempts, however many there were.</summary>
     [Range(0, 86_400)]
     public double RetryMaxDelaySeconds { get; set; } = 600;
+
+    public TimeSpan RetryMaxDelay => TimeSpan.FromSeconds(RetryMaxDelaySeconds);
 
     /// <summary>
     /// Fairness: while another user's task waits, one user has at most this many tasks in processing; a claim over
@@ -41,6 +51,8 @@ public sealed class WorkerOptions
 
     [Range(1, 3600)]
     public int FairnessDelaySeconds { get; set; } = 5;
+
+    public TimeSpan FairnessDelay => TimeSpan.FromSeconds(FairnessDelaySeconds);
 
     /// <summary>An output may be at most this many times its input's size...</summary>
     [Range(1, 100_000)]
@@ -54,21 +66,31 @@ public sealed class WorkerOptions
     [Range(0, 36_500)]
     public double OriginalRetentionDays { get; set; } = 30;
 
+    public TimeSpan OriginalRetention => TimeSpan.FromDays(OriginalRetentionDays);
+
     /// <summary>Retention: outputs are removed this many days after they were made; 0 keeps them.</summary>
     [Range(0, 36_500)]
     public double OutputRetentionDays { get; set; } = 30;
+
+    public TimeSpan OutputRetention => TimeSpan.FromDays(OutputRetentionDays);
 
     /// <summary>How often retention and the orphan-blob scan run (they are kept off the sweeper's short loop).</summary>
     [Range(1, 86_400)]
     public int JanitorIntervalSeconds { get; set; } = 300;
 
+    public TimeSpan JanitorInterval => TimeSpan.FromSeconds(JanitorIntervalSeconds);
+
     /// <summary>On shutdown, running conversions get this long to finish before they are handed back.</summary>
     [Range(0, 3600)]
     public int ShutdownGraceSeconds { get; set; } = 20;
 
+    public TimeSpan ShutdownGrace => TimeSpan.FromSeconds(ShutdownGraceSeconds);
+
     /// <summary>A blob no task refers to (or a half-written one) is deleted once it is this old; live uploads are much younger.</summary>
     [Range(1, 30 * 86_400)]
     public int OrphanBlobSeconds { get; set; } = 3600;
+
+    public TimeSpan OrphanBlobAge => TimeSpan.FromSeconds(OrphanBlobSeconds);
 
     /// <summary>Folder for temporary input and output files; empty means the system temp folder.</summary>
     public string TempPath { get; set; } = "";
@@ -86,7 +108,7 @@ public sealed class WorkerOptions
         string.IsNullOrWhiteSpace(TempPath) ? Path.Combine(Path.GetTempPath(), "audioconverter") : TempPath,
         string.IsNullOrWhiteSpace(InstanceId) ? "default" : InstanceId);
 
-    public Core.Tasks.RetryPolicy RetryPolicy => new(MaxAttempts, TimeSpan.FromSeconds(RetryBaseDelaySeconds), TimeSpan.FromSeconds(Math.Max(RetryBaseDelaySeconds, RetryMaxDelaySeconds)));
+    public Core.Tasks.RetryPolicy RetryPolicy => new(MaxAttempts, RetryBaseDelay, RetryMaxDelay > RetryBaseDelay ? RetryMaxDelay : RetryBaseDelay);
 
     public Infrastructure.Data.ClaimRules ClaimRules => new(LeaseSeconds, MaxAttempts, MaxProcessingPerUser);
 

@@ -4,7 +4,10 @@ using AudioConverter.Core.Tasks;
 using AudioConverter.Core.Users;
 using AudioConverter.Infrastructure;
 using AudioConverter.Infrastructure.Data;
+using AudioConverter.Infrastructure.Media;
+using AudioConverter.Infrastructure.Notifications;
 using AudioConverter.Infrastructure.Queue;
+using AudioConverter.Infrastructure.Storage;
 using AudioConverter.Server.Worker;
 using AudioConverter.Tests.Fixtures;
 using Microsoft.EntityFrameworkCore;
@@ -156,7 +159,7 @@ public abstract class DatabaseContract : IAsyncLifetime
         var services = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton(TimeProvider.System)
-            .AddAudioConverterInfrastructure(configuration);
+            .AddDatabase(configuration).AddBlobStore(configuration).AddTaskQueue(configuration).AddMediaConverter(configuration).AddMail(configuration);
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section));
 
         services.AddSingleton<LeftoverCleaner>();

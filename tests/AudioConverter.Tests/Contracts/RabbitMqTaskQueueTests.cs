@@ -161,8 +161,10 @@ public sealed class RabbitMqTaskQueueTests : TaskQueueContract
         var options = ExternalServices.Rabbit(queueName);
         options.Uri = "amqp://guest:guest@127.0.0.1:9/";
         await using var queue = new RabbitMqTaskQueue(options, 1, NullLogger<RabbitMqTaskQueue>.Instance);
-        // Nothing listens on port 9: the client reports the broker unreachable (not a time-out, not a cancellation).
-        await Assert.ThrowsAsync<BrokerUnreachableException>(() => queue.PublishAsync(1, default));
+        // Nothing listens on port 9: the adapter reports the port's exception (not a time-out, not a cancellation), the client's inside.
+        var error = await Assert.ThrowsAsync<AudioConverter.Infrastructure.BackendUnreachableException>(() => queue.PublishAsync(1, default));
+        Assert.IsType<BrokerUnreachableException>(error.InnerException);
+        Assert.Contains("Queue:RabbitMq:Uri", error.Message, StringComparison.Ordinal);
         Assert.False(await queue.IsReadyAsync(default));
     }
 

@@ -2,6 +2,10 @@ using AudioConverter.Core.Tasks;
 using AudioConverter.Core.Users;
 using AudioConverter.Infrastructure;
 using AudioConverter.Infrastructure.Data;
+using AudioConverter.Infrastructure.Media;
+using AudioConverter.Infrastructure.Notifications;
+using AudioConverter.Infrastructure.Queue;
+using AudioConverter.Infrastructure.Storage;
 using AudioConverter.Server.Notifications;
 using AudioConverter.Server.Worker;
 using AudioConverter.Tests.Contracts;
@@ -70,7 +74,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
         var collection = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton<TimeProvider>(clock)
-            .AddAudioConverterInfrastructure(configuration);
+            .AddDatabase(configuration).AddBlobStore(configuration).AddTaskQueue(configuration).AddMediaConverter(configuration).AddMail(configuration);
         collection.AddScoped(p => new TaskTransitions(p.GetRequiredService<AppDbContext>(), clock, useDatabaseClock: databaseClock));
         collection.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section)).PostConfigure(o => o.InstanceId = WorkerInstance.Id(configuration));
         collection.AddSingleton<LeftoverCleaner>();

@@ -46,7 +46,7 @@ public sealed class SmtpTlsTests
     public void CredentialsWithTlsSwitchedOffAreASettingError()
     {
         var options = new NotificationOptions { SmtpHost = "mail.example.com", UseStartTls = "None", Username = "mailer", Password = "x", From = "noreply@example.com" };
-        Assert.Contains(options.Errors(), e => e.Contains("Notifications:UseStartTls", StringComparison.Ordinal));
+        Assert.Contains(new NotificationOptionsRules().Validate(null, options).Failures ?? [], e => e.Contains("Notifications:UseStartTls", StringComparison.Ordinal));
     }
 
     /// <summary>A tiny SMTP server on loopback that offers AUTH but no STARTTLS, and records every command line.</summary>

@@ -11,7 +11,7 @@ public sealed class QueueTimeoutsTests
     [InlineData(1739, 1800, true)]
     [InlineData(3600, 1800, false)]
     public void TheBrokersConsumerTimeoutMustOutlastAConversion(int conversion, int consumer, bool fits) =>
-        Assert.Equal(fits, QueueTimeouts.RabbitMq(conversion, consumer) is null);
+        Assert.Equal(fits, QueueTimeouts.RabbitMq(TimeSpan.FromSeconds(conversion), TimeSpan.FromSeconds(consumer)) is null);
 
     [Theory]
     [InlineData(60, 60, true)]
@@ -19,5 +19,5 @@ public sealed class QueueTimeoutsTests
     [InlineData(60, 29, false)]
     [InlineData(600, 60, false)]
     public void ThePubSubAckDeadlineMustOutlastTheRenewalPeriod(int lease, int ackDeadline, bool fits) =>
-        Assert.Equal(fits, QueueTimeouts.PubSub(lease, ackDeadline) is null);
+        Assert.Equal(fits, QueueTimeouts.PubSub(TimeSpan.FromSeconds(lease), TimeSpan.FromSeconds(ackDeadline)) is null);
 }
