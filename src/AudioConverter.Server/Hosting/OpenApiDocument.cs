@@ -247,6 +247,7 @@ public static class OpenApiDocument
                             Enum = [.. AudioFormat.All.Select(f => (JsonNode)JsonValue.Create(f.Name)!)],
                         },
                         ["filename"] = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 200, Description = "Optional display name, instead of the file part's own name." },
+                        ["webhookUrl"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Format = "uri", Description = "Optional: an absolute http(s) URL that receives this task's task.processed and task.failed, signed as /api/webhooks deliveries are; the answer's webhookSecret (shown once) verifies them." },
                     },
                 },
             },

@@ -11,7 +11,10 @@ namespace AudioConverter.Server.Tasks;
 /// </summary>
 public sealed record ReconvertRequest(string? NewFormat)
 {
-    /// <summary>Every field other than newFormat: the options, checked by <see cref="ConversionOptionsParser"/>.</summary>
+    /// <summary>Optional: an absolute http(s) URL that receives this task's task.processed and task.failed, signed (see /api/webhooks).</summary>
+    public string? WebhookUrl { get; init; }
+
+    /// <summary>Every field other than newFormat and webhookUrl: the options, checked by <see cref="ConversionOptionsParser"/>.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Fields { get; init; }
 

@@ -107,7 +107,7 @@ public static class TaskEndpoints
             return Problems.Validation("body", error!);
         }
 
-        var (invalid, format, options) = await ValidateAsync(body, task, services.Db, user, cancellationToken);
+        var (invalid, format, options) = await ValidateAsync(body, task, context, services.Db, user, cancellationToken);
         if (invalid is not null)
         {
             return invalid;
@@ -131,17 +131,23 @@ public static class TaskEndpoints
             return Problems.NotFound();
         }
 
+        var webhookSecret = body.WebhookUrl is null ? null : await Webhooks.TaskWebhook.AttachAsync(services.Db, fresh, body.WebhookUrl, fresh.UpdatedAt, CancellationToken.None);
         await services.Publisher.PublishAsync(id, fresh.Fence, CancellationToken.None);
-        return TypedResults.Ok(TaskResponse.From(fresh));
+        return TypedResults.Ok(TaskResponse.From(fresh) with { WebhookSecret = webhookSecret });
     }
 
     /// <summary>
-    /// The PUT body's rules: a preset gives a format and options, fields given explicitly override it and the task's
+    /// The PUT body's rules: a webhookUrl, then a preset that gives a format and options; fields given explicitly override it and the task's
     /// own. Every field a feature reads from the body is validated here, each error under its field's name.
     /// </summary>
     private static async Task<(ValidationProblem? Invalid, AudioFormat? Format, ConversionOptions? Options)> ValidateAsync(
-        ReconvertRequest body, ConversionTask task, AppDbContext db, CurrentUser user, CancellationToken cancellationToken)
+        ReconvertRequest body, ConversionTask task, HttpContext context, AppDbContext db, CurrentUser user, CancellationToken cancellationToken)
     {
+        if (body.WebhookUrl is { } webhookUrl && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        {
+            return (Problems.Validation(Webhooks.TaskWebhook.Field, webhookProblem), null, null);
+        }
+
         Presets.Preset? preset = null;
         if (body.Fields?.Remove(Presets.PresetSelection.Field, out var presetField) == true)
         {

@@ -25,7 +25,8 @@ public sealed record TaskResponse(
     IReadOnlyList<string>? Notes = null,
     bool? Encoded = null,
     MediaFacts? Input = null,
-    [property: JsonPropertyName("output")] OutputFacts? Output = null)
+    [property: JsonPropertyName("output")] OutputFacts? Output = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? WebhookSecret = null)
 {
     public static TaskResponse From(ConversionTask task)
     {

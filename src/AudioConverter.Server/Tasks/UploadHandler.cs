@@ -35,7 +35,7 @@ public static class UploadHandler
             return Refuse(refusal, limits);
         }
 
-        var (invalid, format, conversionOptions) = await ValidateAsync(form, services.Db, user.Id, cancellationToken);
+        var (invalid, format, conversionOptions) = await ValidateAsync(form, context, services.Db, user.Id, cancellationToken);
         if (invalid is not null)
         {
             return invalid;
@@ -47,8 +47,9 @@ public static class UploadHandler
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
-        var task = await InsertAndPublishAsync(services, user.Id, form, format!, conversionOptions!, cancellationToken);
-        return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task));
+        var webhookUrl = form.Fields.GetValueOrDefault(Webhooks.TaskWebhook.Field);
+        var (task, webhookSecret) = await InsertAndPublishAsync(services, user.Id, form, format!, conversionOptions!, webhookUrl, cancellationToken);
+        return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task) with { WebhookSecret = webhookSecret });
     }
 
     /// <summary>
@@ -56,7 +57,7 @@ public static class UploadHandler
     /// reads (conversion options, a webhook URL) are validated, each error under its field's name.
     /// </summary>
     private static async Task<(ValidationProblem? Invalid, AudioFormat? Format, ConversionOptions? Options)> ValidateAsync(
-        UploadForm form, AppDbContext db, long userId, CancellationToken cancellationToken)
+        UploadForm form, HttpContext context, AppDbContext db, long userId, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (form.FileRefusal is not null)
@@ -66,6 +67,11 @@ public static class UploadHandler
         else if (form.File is null)
         {
             errors["fileName"] = ["Attach the audio file as the multipart file part 'fileName'."];
+        }
+
+        if (form.Fields.GetValueOrDefault(Webhooks.TaskWebhook.Field) is { } webhookUrl && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        {
+            errors[Webhooks.TaskWebhook.Field] = [webhookProblem];
         }
 
         // A preset (built-in or the user's own) gives a format and options; parts given explicitly override it.
@@ -82,7 +88,7 @@ public static class UploadHandler
             errors["newFormat"] = [TaskEndpoints.FormatError(form.NewFormat)];
         }
 
-        var optionFields = form.Fields.Where(f => f.Key != Presets.PresetSelection.Field).Select(f => KeyValuePair.Create(f.Key, (string?)f.Value));
+        var optionFields = form.Fields.Where(f => f.Key != Presets.PresetSelection.Field && f.Key != Webhooks.TaskWebhook.Field).Select(f => KeyValuePair.Create(f.Key, (string?)f.Value));
         var conversion = format is null ? null : ConversionOptionsParser.Parse(optionFields, format, preset?.Options, preset?.NewFormat);
         foreach (var (option, messages) in conversion?.Errors ?? new Dictionary<string, string[]>())
         {
@@ -93,8 +99,8 @@ public static class UploadHandler
     }
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
-    private static async Task<ConversionTask> InsertAndPublishAsync(
-        TaskServices services, long userId, UploadForm form, AudioFormat format, ConversionOptions options, CancellationToken cancellationToken)
+    private static async Task<(ConversionTask Task, string? WebhookSecret)> InsertAndPublishAsync(
+        TaskServices services, long userId, UploadForm form, AudioFormat format, ConversionOptions options, string? webhookUrl, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
@@ -113,12 +119,23 @@ public static class UploadHandler
             InputSha256 = file.Sha256,
             Options = options.ToJson(),
         };
-        await services.Transitions.CreateAsync(task, cancellationToken);
+        string? webhookSecret = null;
+        await using (var transaction = webhookUrl is null ? null : await services.Db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            await services.Transitions.CreateAsync(task, cancellationToken);
+            if (transaction is not null)
+            {
+                // The task and its webhookUrl endpoint commit together: the dispatcher never sees one without the other.
+                webhookSecret = await Webhooks.TaskWebhook.AttachAsync(services.Db, task, webhookUrl!, now, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+
         file.Keep();
 
         // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
         await services.Publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
-        return task;
+        return (task, webhookSecret);
     }
 
     private static Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult> Refuse(UploadRefusal refusal, UploadOptions limits) =>

@@ -17,13 +17,15 @@ public sealed record ReceivedWebhook(string Path, string WebhookId, string Body,
 
 /// <summary>
 /// A real HTTP server on 127.0.0.1 that receives deliveries and verifies every signature with the StandardWebhooks
-/// package. Paths choose the answer: /ok, /fail/{n} (500 for the first n), /gone (410), /redirect (302 to /ok), /hang.
+/// package. Paths choose the answer: /ok, /fail/{n} (500 for the first n), /gone (410), /redirect (302 to /ok), /hang,
+/// /hold (no answer until <see cref="Release"/>, then 200).
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly ConcurrentDictionary<string, int> failures = new();
     private readonly CancellationTokenSource stopping = new();
+    private readonly TaskCompletionSource released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private WebhookReceiver(WebApplication app) => this.app = app;
 
@@ -37,6 +39,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public int HangingRequests => Volatile.Read(ref hanging);
 
     public string BaseUrl => app.Urls.First();
+
+    /// <summary>Lets every held and future /hold request answer 200.</summary>
+    public void Release() => released.TrySetResult();
 
     public string Url(string path) => BaseUrl + path;
 
@@ -93,6 +98,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             Interlocked.Increment(ref hanging);
             await Task.Delay(Timeout.Infinite, CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token).Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        else if (path == "/hold")
+        {
+            using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping.Token);
+            await released.Task.WaitAsync(gone.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            if (released.Task.IsCompleted && !context.RequestAborted.IsCancellationRequested)
+            {
+                await context.Response.WriteAsync("released");
+            }
         }
         else if (path.StartsWith("/fail/", StringComparison.Ordinal))
         {
