@@ -26,6 +26,8 @@ internal sealed record BenchOptions
     public int CostUploads { get; init; } = 600;
     public double SoakMinutes { get; init; }
     public int SoakClients { get; init; } = 8;
+    public int ReuseFiles { get; init; } = 10;
+    public int LoudnessFiles { get; init; } = 10;
 
     public bool Runs(string scenario) => scenario == "soak" ? SoakMinutes > 0 : Only.Count == 0 || Only.Contains(scenario);
 
@@ -53,8 +55,10 @@ internal sealed record BenchOptions
           --cost-clients N       clients uploading at once there (default 30)
           --soak-minutes M       also run the upload soak for M minutes (memory growth; off by default)
           --soak-clients N       clients of the soak (default 8)
+          --reuse-files N        distinct uploads, then repeats of the first, in the reuse scenario (default 10)
+          --loudness-files N     uploads asking for loudness normalisation in the loudness scenario (default 10)
           --only a,b             run only these scenarios: upload-cost, light, listing, listing-scale, web,
-                                 worker, memory (soak runs only when asked: --soak-minutes)
+                                 worker, reuse, loudness, memory (soak runs only when asked: --soak-minutes)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -75,6 +79,8 @@ internal sealed record BenchOptions
                 MemoryClients = 4,
                 CostClients = 2,
                 CostUploads = 6,
+                ReuseFiles = 2,
+                LoudnessFiles = 2,
             };
         }
 
@@ -102,6 +108,8 @@ internal sealed record BenchOptions
                 "--cost-clients" => options with { CostClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--soak-minutes" => options with { SoakMinutes = double.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--soak-clients" => options with { SoakClients = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--reuse-files" => options with { ReuseFiles = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--loudness-files" => options with { LoudnessFiles = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--only" => options with { Only = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries)] },
                 _ => throw new ArgumentException($"Unknown option '{args[i]}'."),
             };

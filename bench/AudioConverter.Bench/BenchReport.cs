@@ -20,6 +20,8 @@ internal sealed class BenchReport
     public ListingResult? Listing { get; set; }
     public ListingScaleResult? ListingScale { get; set; }
     public List<BurstResult> Worker { get; set; } = [];
+    public ReuseResult? Reuse { get; set; }
+    public NormalisationResult? Normalisation { get; set; }
     public MemoryResult? Memory { get; set; }
     public SoakResult? Soak { get; set; }
     public List<string> Problems { get; } = [];
@@ -134,6 +136,38 @@ internal sealed class BenchReport
             Line(burst.QueueDelay.ToString());
             Line(burst.Conversion.ToString());
             Line(Res(burst.Resources));
+            if (burst.Progress is { } progress)
+            {
+                Line(progress.ToString());
+            }
+
+            Line();
+        }
+
+        if (Reuse is { } reuse)
+        {
+            Line($"== Work not done twice: {reuse.Files} distinct uploads (misses), then {reuse.Files} repeats of the first (hits), one at a time, each after the previous was processed ==");
+            Line(AggregateRow.Header);
+            foreach (var row in new[] { reuse.MissQueueDelay, reuse.MissConversion, reuse.MissTotal, reuse.HitQueueDelay, reuse.HitConversion, reuse.HitTotal })
+            {
+                Line(row.ToString());
+            }
+
+            Line(string.Create(CultureInfo.InvariantCulture, $"hits that reused the first output: {reuse.HitsReused} of {reuse.Files}; hit / miss, median claim -> processed = {reuse.HitToMiss:0.000}"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"idle queue delay (misses, created -> conversion start): median {reuse.MissQueueDelay.MedianMs:0.0} ms, p95 {reuse.MissQueueDelay.P95Ms:0.0} ms (goal: under 50 ms)"));
+            Line();
+        }
+
+        if (Normalisation is { } norm)
+        {
+            Line($"== Normalisation: burst of {norm.Files} MP3 -> {norm.Target} with loudness={norm.Loudness}, {norm.Parallelism} at a time ==");
+            Line(string.Create(CultureInfo.InvariantCulture, $"worker: {norm.WorkerSeconds:0.00} s from the first upload to the last processed ({norm.Failed} not processed)"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"the two loudnorm passes by hand: {norm.ByHandSeconds:0.00} s; the encode alone, no loudnorm: {norm.PlainSeconds:0.00} s"));
+            Line(string.Create(CultureInfo.InvariantCulture, $"ratio by hand / worker = {norm.ByHandToWorker:0.000} (1 = the converter costs what the two passes cost); encode alone / worker = {norm.PlainToWorker:0.000}"));
+            Line(AggregateRow.Header);
+            Line(norm.Upload.ToString());
+            Line(norm.WorkerConversion.ToString());
+            Line(Res(norm.Resources));
             Line();
         }
 

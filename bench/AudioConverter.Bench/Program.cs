@@ -124,6 +124,18 @@ await using (server)
             await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
         }
 
+        if (options.Runs("reuse"))
+        {
+            report.Reuse = await ReuseScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
+        }
+
+        if (options.Runs("loudness"))
+        {
+            report.Normalisation = await NormalisationScenario.RunAsync(context, token);
+            await report.WriteAsync(options.OutFolder, token); // partial, in case the run is stopped
+        }
+
         if (options.Runs("memory"))
         {
             report.Memory = await MemoryScenario.RunAsync(context, token);
@@ -184,6 +196,24 @@ static void Check(BenchReport report)
     }
 
     rows.AddRange(report.Worker.Select(w => w.Upload));
+    if (report.Reuse is { } reuse)
+    {
+        rows.AddRange([reuse.MissTotal, reuse.HitTotal]);
+        if (reuse.HitsReused != reuse.Files)
+        {
+            report.Problems.Add($"Only {reuse.HitsReused} of the {reuse.Files} repeated uploads reused the earlier output.");
+        }
+    }
+
+    if (report.Normalisation is { } normalisation)
+    {
+        rows.Add(normalisation.Upload);
+        if (normalisation.Failed > 0)
+        {
+            report.Problems.Add($"{normalisation.Failed} normalised tasks were not processed.");
+        }
+    }
+
     if (report.Soak is not null)
     {
         rows.Add(report.Soak.Upload);
@@ -223,7 +253,7 @@ static void Check(BenchReport report)
     }
 
     var leftovers = (report.Soak?.NotDeleted ?? 0) + (report.UploadCost?.NotDeleted ?? 0) + report.Web.Sum(w => w.NotDeleted) + (report.Light?.NotDeleted ?? 0) + (report.Listing?.NotDeleted ?? 0)
-        + report.Worker.Sum(w => w.NotDeleted) + (report.Memory?.NotDeleted ?? 0);
+        + report.Worker.Sum(w => w.NotDeleted) + (report.Memory?.NotDeleted ?? 0) + (report.Reuse?.NotDeleted ?? 0) + (report.Normalisation?.NotDeleted ?? 0);
     if (leftovers > 0)
     {
         report.Problems.Add($"{leftovers} tasks could not be deleted at the end.");

@@ -16,7 +16,7 @@ internal sealed record BurstResult(
     int Files, int Parallelism, double WorkerSeconds, double WorkerFilesPerMinute, double FfmpegSeconds, double FfmpegFilesPerMinute,
     double ProbeAndFfmpegSeconds, double ProbeAndFfmpegFilesPerMinute, double RatioToFfmpeg, double RatioToProbeAndFfmpeg,
     double UploadPhaseSeconds, AggregateRow Upload, AggregateRow TaskLatency, AggregateRow QueueDelay, AggregateRow Conversion,
-    int Failed, ResourceUsage? Resources, int NotDeleted);
+    int Failed, ResourceUsage? Resources, int NotDeleted, ProgressCost? Progress = null);
 
 internal sealed record MemoryResult(int Clients, long FileBytes, double RssBeforeMb, double PeakRssMb, double HwmAfterMb, AggregateRow Upload, ResourceUsage? Resources, int NotDeleted);
 
@@ -31,3 +31,41 @@ internal sealed record ListingScaleRow(int Rows, AggregateRow OldestFirst, Aggre
 internal sealed record ListingScaleResult(int Clients, IReadOnlyList<ListingScaleRow> Sizes, double LargestToSmallest);
 
 internal sealed record SoakResult(int Clients, double Seconds, AggregateRow Upload, double FirstPeakRssMb, double LastPeakRssMb, ResourceUsage? Resources, int NotDeleted);
+
+/// <summary>
+/// Goal 6's cost of a hit: the same user's uploads one at a time, each after the previous one is processed (so the
+/// worker is idle when it arrives): first distinct files (misses: converted), then the first one's bytes again (hits:
+/// its output copied). The queue delay of the misses is the idle queue delay of goal 3.
+/// </summary>
+internal sealed record ReuseResult(
+    int Files, AggregateRow MissQueueDelay, AggregateRow MissConversion, AggregateRow MissTotal,
+    AggregateRow HitQueueDelay, AggregateRow HitConversion, AggregateRow HitTotal, int HitsReused, double HitToMiss, int NotDeleted);
+
+/// <summary>
+/// Issue 9's cost of normalisation: a burst of uploads asking for loudness normalisation, against the same two
+/// loudnorm passes run by hand with the worker's parallelism (and one pass without loudnorm, for scale).
+/// </summary>
+internal sealed record NormalisationResult(
+    int Files, int Parallelism, string Target, double Loudness, double WorkerSeconds, double ByHandSeconds, double PlainSeconds,
+    double ByHandToWorker, double PlainToWorker, AggregateRow WorkerConversion, AggregateRow Upload, int Failed, ResourceUsage? Resources, int NotDeleted);
+
+/// <summary>What the progress writes of a burst cost: their total DB time against the conversions' total time, from the server's metrics.</summary>
+internal sealed record ProgressCost(double Writes, double WriteSeconds, double Conversions, double ConversionSeconds)
+{
+    public static readonly string[] Metrics =
+    [
+        "audioconverter_progress_write_duration_seconds_sum", "audioconverter_progress_write_duration_seconds_count",
+        "audioconverter_conversion_duration_seconds_sum", "audioconverter_conversion_duration_seconds_count",
+    ];
+
+    public double Share => ConversionSeconds > 0 ? WriteSeconds / ConversionSeconds : 0;
+
+    public static ProgressCost From(Dictionary<string, double> before, Dictionary<string, double> after)
+    {
+        double Diff(int i) => after[Metrics[i]] - before[Metrics[i]];
+        return new ProgressCost(Diff(1), Diff(0), Diff(3), Diff(2));
+    }
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"progress writes: {Writes:0} in {WriteSeconds * 1000:0.0} ms of DB time ({(Writes > 0 ? WriteSeconds / Writes * 1000 : 0):0.00} ms each) against {ConversionSeconds:0.00} s of conversion ({Conversions:0} conversions) = {Share * 100:0.000}% (goal: under 1%)");
+}

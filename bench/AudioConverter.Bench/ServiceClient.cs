@@ -49,12 +49,21 @@ internal sealed class ServiceClient(string baseUrl) : IDisposable
     }
 
     /// <summary>POST /api/tasks with the file as the multipart part 'fileName'; returns the new task's id, or null with the status.</summary>
-    public async Task<(long? TaskId, HttpStatusCode Status)> UploadAsync(UserSession user, HttpContent file, string fileName, string newFormat, CancellationToken cancellationToken)
+    public Task<(long? TaskId, HttpStatusCode Status)> UploadAsync(UserSession user, HttpContent file, string fileName, string newFormat, CancellationToken cancellationToken) =>
+        UploadAsync(user, file, fileName, newFormat, [], cancellationToken);
+
+    /// <summary>The same, with conversion options as further form fields (e.g. <c>loudness</c>).</summary>
+    public async Task<(long? TaskId, HttpStatusCode Status)> UploadAsync(UserSession user, HttpContent file, string fileName, string newFormat, IReadOnlyList<(string Name, string Value)> fields, CancellationToken cancellationToken)
     {
         using var form = new MultipartFormDataContent();
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         form.Add(file, "fileName", fileName);
         form.Add(new StringContent(newFormat), "newFormat");
+        foreach (var (name, value) in fields)
+        {
+            form.Add(new StringContent(value), name);
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/tasks") { Content = form };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
         using var response = await http.SendAsync(request, cancellationToken);
@@ -80,6 +89,57 @@ internal sealed class ServiceClient(string baseUrl) : IDisposable
         }
 
         return (await response.Content.ReadFromJsonAsync<List<TaskView>>(Json, cancellationToken), response.StatusCode);
+    }
+
+    /// <summary>GET /api/tasks/{id} until the task is processed or failed (every 20 ms; the spans come from the task's own times).</summary>
+    public async Task<TaskView> WaitForTaskAsync(UserSession user, long id, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"api/tasks/{id}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            await EnsureAsync(response, HttpStatusCode.OK, $"GET task {id}", cancellationToken);
+            var task = (await response.Content.ReadFromJsonAsync<TaskView>(Json, cancellationToken))!;
+            if (task.Status is "processed" or "failed")
+            {
+                return task;
+            }
+
+            if (deadline.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Task {id} was still {task.Status} after {timeout.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The server's /metrics (Prometheus text): for each name, the sum of its samples over all label sets (a histogram's
+    /// <c>_sum</c> or <c>_count</c>, a counter's <c>_total</c>); 0 for a name not exported yet.
+    /// </summary>
+    public async Task<Dictionary<string, double>> MetricsAsync(IReadOnlyList<string> names, CancellationToken cancellationToken)
+    {
+        var text = await http.GetStringAsync("metrics", cancellationToken);
+        var sums = names.ToDictionary(n => n, _ => 0.0);
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0 || line[0] == '#')
+            {
+                continue;
+            }
+
+            var nameEnd = line.IndexOfAny(['{', ' ']);
+            if (nameEnd > 0 && sums.ContainsKey(line[..nameEnd])
+                && double.TryParse(line[(line.LastIndexOf('}') is var brace and >= 0 ? brace + 1 : nameEnd)..].Trim().Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                sums[line[..nameEnd]] += value;
+            }
+        }
+
+        return sums;
     }
 
     /// <summary>A GET whose body is read and dropped; true for 200.</summary>

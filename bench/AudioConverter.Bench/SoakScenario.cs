@@ -22,7 +22,7 @@ internal static class SoakScenario
             while (context.Now < end)
             {
                 await recorder.TimeAsync(label, async () =>
-                    (await context.Client.UploadAsync(session, new ReadOnlyMemoryContent(context.Mp3), "signal.mp3", "wav", cancellationToken)).TaskId is not null);
+                    (await context.Client.UploadAsync(session, DistinctMp3Content.Unique(context.Mp3), "signal.mp3", "wav", cancellationToken)).TaskId is not null);
                 await context.Client.DeleteAllAsync([session], TimeSpan.FromMinutes(2), cancellationToken);
             }
         }, cancellationToken)));

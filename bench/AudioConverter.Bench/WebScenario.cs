@@ -23,7 +23,7 @@ internal static class WebScenario
                 while (context.Now < end)
                 {
                     await recorder.TimeAsync(label, async () =>
-                        (await context.Client.UploadAsync(session, new ReadOnlyMemoryContent(context.Mp3), "signal.mp3", "wav", cancellationToken)).TaskId is not null);
+                        (await context.Client.UploadAsync(session, DistinctMp3Content.Unique(context.Mp3), "signal.mp3", "wav", cancellationToken)).TaskId is not null);
                 }
             }, cancellationToken)));
             var stop = context.Now;
@@ -72,7 +72,7 @@ internal static class WebScenario
             }
 
             uploads.Add(recorder.TimeAsync(label, async () =>
-                (await context.Client.UploadAsync(session, new ReadOnlyMemoryContent(context.Mp3), "signal.mp3", "wav", cancellationToken)).TaskId is not null));
+                (await context.Client.UploadAsync(session, DistinctMp3Content.Unique(context.Mp3), "signal.mp3", "wav", cancellationToken)).TaskId is not null));
         }
 
         await Task.WhenAll(uploads);

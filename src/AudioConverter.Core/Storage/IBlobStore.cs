@@ -22,6 +22,14 @@ public interface IBlobStore
     /// </summary>
     Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Copies the object under <paramref name="sourceKey"/> to <paramref name="destinationKey"/>, replacing what was
+    /// there, inside the store (no bytes through this process on S3); returns the copy's length, or null when the source
+    /// does not exist. The copy is an object of its own: deleting either leaves the other, and its last write time is
+    /// the copy's, so the orphan scan counts its age from the moment it was made.
+    /// </summary>
+    Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken);
+
     /// <summary>Removes the object; removing a missing key is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
 

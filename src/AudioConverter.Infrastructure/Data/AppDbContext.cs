@@ -61,7 +61,7 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             // The upload quota's two queries (active tasks; bytes in the last hour, covered) and the reuse lookup.
             task.HasIndex(t => new { t.UserId, t.Status });
             task.HasIndex(t => new { t.UserId, t.CreatedAt, t.InputBytes });
-            task.HasIndex(t => new { t.UserId, t.InputSha256 });
+            task.HasIndex(t => new { t.UserId, t.InputSha256, t.NewFormat, t.Status });
             task.HasIndex(t => new { t.Status, t.UpdatedAt });
             task.HasIndex(t => t.InputKey).IsUnique();
             task.HasIndex(t => t.OutputKey);

@@ -52,6 +52,27 @@ public sealed class LocalDiskBlobStore : IBlobStore
         }
     }
 
+    public async Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        // Through streams, not File.Copy: that keeps the source's modification time, and the orphan scan would take a
+        // fresh copy, not yet referenced by its task, for an old leftover.
+        _ = PathFor(destinationKey); // a bad destination key is refused before anything is opened
+        FileStream source;
+        try
+        {
+            source = new FileStream(PathFor(sourceKey), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        await using (source)
+        {
+            return await PutAsync(destinationKey, source, cancellationToken);
+        }
+    }
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         File.Delete(PathFor(key));

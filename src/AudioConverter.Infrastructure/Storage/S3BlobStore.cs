@@ -42,7 +42,20 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         client = options.AccessKey.Length > 0
             ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
+
+        // The SDK percent-encodes the slashes of CopyObject's source ("bucket%2Fkey"); S3 takes them either way, as
+        // botocore and the AWS CLI send them ("/bucket/key"), but s3rver only decodes them that way and answers
+        // NoSuchBucket otherwise. Changed after marshalling, before signing.
+        client.BeforeRequestEvent += (_, e) =>
+        {
+            if (e is WebServiceRequestEventArgs { Headers: { } headers } && headers.TryGetValue(CopySourceHeader, out var source))
+            {
+                headers[CopySourceHeader] = source.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+            }
+        };
     }
+
+    private const string CopySourceHeader = "x-amz-copy-source";
 
     public string SettingName => "Storage:S3 (ServiceUrl, Bucket, AccessKey)";
 
@@ -212,6 +225,33 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         {
             throw Unreachable(e);
         }
+    }
+
+    public async Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        ValidateKey(sourceKey);
+        ValidateKey(destinationKey);
+        try
+        {
+            // A server-side copy (CopyObject, up to 5 GB; Media:MaxOutputBytes keeps outputs at 4 GB by default).
+            await client.CopyObjectAsync(new CopyObjectRequest
+            {
+                SourceBucket = options.Bucket,
+                SourceKey = sourceKey,
+                DestinationBucket = options.Bucket,
+                DestinationKey = destinationKey,
+                ContentType = "application/octet-stream",
+                MetadataDirective = S3MetadataDirective.REPLACE,
+            }, cancellationToken);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode == "NoSuchKey")
+        {
+            return null;
+        }
+
+        // CopyObject's answer has no length; one HEAD of the new object gives it.
+        var copied = await client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = destinationKey }, cancellationToken);
+        return copied.ContentLength;
     }
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken)

@@ -55,10 +55,12 @@ public static class TaskConversion
 
         private async Task WriteAsync(int percent)
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
                 await scope.ServiceProvider.GetRequiredService<TaskTransitions>().ProgressAsync(taskId, fence, percent, CancellationToken.None);
+                Telemetry.AudioConverterMetrics.ProgressWriteDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

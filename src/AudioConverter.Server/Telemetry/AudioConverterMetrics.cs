@@ -34,6 +34,14 @@ public static class AudioConverterMetrics
         "audioconverter.conversion.realtime_factor", "", "Seconds of audio converted per wall-clock second",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500] });
 
+    /// <summary>
+    /// Seconds each progress write took (its row update and task.progress event, one transaction):
+    /// audioconverter_progress_write_duration_seconds; against the conversions' duration, what progress costs.
+    /// </summary>
+    public static readonly Histogram<double> ProgressWriteDuration = Meter.CreateHistogram(
+        "audioconverter.progress.write.duration", "s", "Seconds a progress write (row update and event) took",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1] });
+
     /// <summary>Tasks whose worker died and whose lease the sweeper reclaimed: audioconverter_leases_reclaimed_total.</summary>
     public static readonly Counter<long> LeasesReclaimed = Meter.CreateCounter<long>("audioconverter.leases.reclaimed", "{task}", "Expired leases reclaimed by the sweeper");
 

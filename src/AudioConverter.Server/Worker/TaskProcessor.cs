@@ -136,6 +136,14 @@ public sealed partial class TaskProcessor(
                 return await FailAsync(task, $"The format '{task.NewFormat}' is not supported.");
             }
 
+            // Work not done twice: an identical earlier conversion of this user's gives its output, copied to this claim's key.
+            storedKey = task.OutputKeyFor(format);
+            if (await ReuseAsync(task, storedKey, cancellationToken) is { } reused)
+            {
+                return await FinishReusedAsync(task, reused, storedKey, started);
+            }
+
+            storedKey = null;
             Directory.CreateDirectory(workFolder);
             inputPath = await blobs.LocalFileAsync(task.InputKey, workFolder, cancellationToken);
             if (inputPath is null)
@@ -150,17 +158,13 @@ public sealed partial class TaskProcessor(
                 return await FailAsync(task, refusal);
             }
 
-            var outputKey = task.OutputKeyFor(format);
-            storedKey = outputKey;
+            var outputKey = storedKey = task.OutputKeyFor(format);
             var outputBytes = await blobs.PutFileAsync(outputKey, outputPath, cancellationToken);
-
             return await FinishAsync(task, conversion, outputKey, outputBytes, started);
         }
         catch (Exception) when (lease.Lost)
         {
-            // The renewal found the fence gone and stopped ffmpeg: delete what this claim wrote, the winner owns the rest.
-            await DeleteQuietlyAsync(storedKey);
-            return Outcome.LeaseLost;
+            return await LeaseLostAsync(storedKey);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -172,14 +176,37 @@ public sealed partial class TaskProcessor(
         }
         catch (Exception e)
         {
-            LogTransientFailure(logger, e, task.Id, task.Attempts);
-            await DeleteQuietlyAsync(storedKey);
-            return await RetryOrFailAsync(task, e is MediaException { IsInputFault: false } ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
+            return await TransientFailureAsync(task, e, storedKey);
         }
         finally
         {
             TryDeleteFolder(workFolder);
         }
+    }
+
+    /// <summary>The renewal found the fence gone and stopped ffmpeg: delete what this claim wrote, the winner owns the rest.</summary>
+    private async Task<Outcome> LeaseLostAsync(string? storedKey)
+    {
+        await DeleteQuietlyAsync(storedKey);
+        return Outcome.LeaseLost;
+    }
+
+    /// <summary>A failure that is not the input's (a backend away, a tool that broke): retried while attempts are left.</summary>
+    private async Task<Outcome> TransientFailureAsync(ConversionTask task, Exception e, string? storedKey)
+    {
+        LogTransientFailure(logger, e, task.Id, task.Attempts);
+        await DeleteQuietlyAsync(storedKey);
+        return await RetryOrFailAsync(task, e is MediaException { IsInputFault: false } ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
+    }
+
+    /// <summary>Records the output copied from an identical earlier conversion, only while the fence is still this claim's.</summary>
+    private async Task<Outcome> FinishReusedAsync(ConversionTask task, ConversionReuse.Reused reused, string storedKey, long started)
+    {
+        var done = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, reused.OutputKey, reused.OutputBytes, reused.DurationSeconds, reused.Result, CancellationToken.None));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        LogReused(logger, task.Id, reused.SourceTaskId, reused.OutputBytes, elapsed.TotalMilliseconds, done);
+        Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, done ? "reused" : "lost-lease", elapsed, reused.DurationSeconds);
+        return await FinishedAsync(task, done, storedKey);
     }
 
     /// <summary>The worker is stopping: what this claim stored is deleted and the task is handed back for another worker.</summary>
@@ -215,15 +242,27 @@ public sealed partial class TaskProcessor(
         var elapsed = Stopwatch.GetElapsedTime(started);
         LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds, finished);
         Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", elapsed, outputDuration);
+        return await FinishedAsync(task, finished, outputKey);
+    }
+
+    /// <summary>Done, or, when the row was not updated, the lease lost and this claim's output deleted.</summary>
+    private async Task<Outcome> FinishedAsync(ConversionTask task, bool finished, string storedKey)
+    {
         if (!finished)
         {
             // Another claim owns the task now: this claim's output (its key carries this fence) is nobody's.
             LogLeaseLost(logger, task.Id, task.Fence);
-            await DeleteQuietlyAsync(outputKey);
+            await DeleteQuietlyAsync(storedKey);
             return Outcome.LeaseLost;
         }
 
         return Outcome.Done;
+    }
+
+    private async Task<ConversionReuse.Reused?> ReuseAsync(ConversionTask task, string outputKey, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await ConversionReuse.TryCopyAsync(scope.ServiceProvider.GetRequiredService<AppDbContext>(), blobs, task, outputKey, cancellationToken);
     }
 
     /// <summary>
@@ -382,6 +421,9 @@ public sealed partial class TaskProcessor(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format} from {InputFormat} ({InputCodec}): {OutputBytes} bytes in {ElapsedMs} ms (row updated: {Finished})")]
     private static partial void LogProcessed(ILogger logger, long taskId, string inputFormat, string? inputCodec, string format, long outputBytes, double elapsedMs, bool finished);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} by reusing the output of task {SourceTaskId} (same file, format and options): {OutputBytes} bytes copied in {ElapsedMs} ms (row updated: {Finished})")]
+    private static partial void LogReused(ILogger logger, long taskId, long sourceTaskId, long outputBytes, double elapsedMs, bool finished);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, long taskId, string reason);

@@ -100,6 +100,36 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACopyIsAnObjectOfItsOwn()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(LargeObjectBytes);
+        await Store.PutAsync("converted/1-v1-f1.wav", new MemoryStream(bytes), default);
+        await Store.PutAsync("converted/2-v1-f1.wav", new MemoryStream([9, 9, 9]), default);
+
+        Assert.Equal(bytes.Length, await Store.CopyAsync("converted/1-v1-f1.wav", "converted/2-v1-f1.wav", default));
+
+        Assert.Equal(bytes, await ReadAllAsync("converted/2-v1-f1.wav"));
+        await Store.DeleteAsync("converted/1-v1-f1.wav", default);
+        Assert.Null(await Store.OpenReadAsync("converted/1-v1-f1.wav", default));
+        Assert.Equal(bytes, await ReadAllAsync("converted/2-v1-f1.wav"));
+        var listed = new List<string>();
+        await foreach (var blob in Store.ListAsync("converted/", default))
+        {
+            listed.Add(blob.Key);
+        }
+
+        Assert.Equal(["converted/2-v1-f1.wav"], listed);
+    }
+
+    [Fact]
+    public async Task CopyingAMissingObjectReturnsNullAndWritesNothing()
+    {
+        Assert.Null(await Store.CopyAsync("converted/never-written.wav", "converted/3-v1-f1.wav", default));
+        Assert.Null(await Store.OpenReadAsync("converted/3-v1-f1.wav", default));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.CopyAsync("converted/a.wav", "../outside.wav", default));
+    }
+
+    [Fact]
     public async Task KeysThatEscapeTheStoreAreRefused()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => Store.PutAsync("../outside.mp3", new MemoryStream([1]), default));

@@ -25,6 +25,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The running server's services, for seeding rows the page then shows.</summary>
+    public IServiceProvider Services => server?.Services ?? throw new InvalidOperationException("The server has not started.");
+
     /// <summary>A plain HTTP client on the same server, for checking what the page shows against the API itself.</summary>
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
 

@@ -52,7 +52,13 @@ function unauthorized(status, problem) {
   return error;
 }
 
-async function request(method, path, { body, auth = true, signal } = {}) {
+/** The next page's path from a Link header (rel="next"); only a path of the task list is followed. */
+function nextLink(header) {
+  const match = /<([^>]*)>\s*;\s*rel="?next"?/.exec(header ?? "");
+  return match && match[1].startsWith("/api/tasks?") ? match[1] : null;
+}
+
+async function request(method, path, { body, auth = true, signal, paged = false } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth) {
@@ -68,7 +74,8 @@ async function request(method, path, { body, auth = true, signal } = {}) {
     throw new ApiError(0, null);
   }
   if (response.ok) {
-    return response.status === 204 ? null : response.json();
+    const answer = response.status === 204 ? null : await response.json();
+    return paged ? { items: answer, next: nextLink(response.headers.get("Link")) } : answer;
   }
   const problem = await readProblem(response);
   if (auth && response.status === 401) throw unauthorized(401, problem);
@@ -85,7 +92,8 @@ export async function login(username, password) {
 }
 
 export const formats = () => request("GET", "/api/formats");
-export const listTasks = (max = 200) => request("GET", `/api/tasks?order=1&max=${max}`);
+/** One page of the task list, newest first: { items, next }, next being the following page's path or null (keyset paging). */
+export const listTasks = (path = "/api/tasks?order=1&max=200") => request("GET", path, { paged: true });
 export const presets = () => request("GET", "/api/presets");
 export const waveform = (id, points = 400) => request("GET", `/api/tasks/${encodeURIComponent(id)}/waveform?points=${points}`);
 export const reconvert = (id, newFormat) => request("PUT", `/api/tasks/${encodeURIComponent(id)}`, { body: { newFormat } });

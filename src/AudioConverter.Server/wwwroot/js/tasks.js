@@ -31,6 +31,8 @@ let announce = () => {};
 let live = false;
 let liveAbort = null;
 let lastEventId = null;
+// The page after the oldest row shown (the API's Link rel="next"); null when every older task is shown.
+let nextPage = null;
 
 const list = () => document.getElementById("task-list");
 
@@ -41,6 +43,7 @@ export function setUpTasks({ announcer }) {
     if (event.target.classList.contains("task-select")) updateSelection();
   });
   document.getElementById("download-selected").addEventListener("click", downloadSelected);
+  document.getElementById("tasks-more").addEventListener("click", showMore);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && generation > 0) refresh();
   });
@@ -187,6 +190,8 @@ export function stop() {
   lastEventId = null;
   refreshing = null;
   rows.clear();
+  nextPage = null;
+  document.getElementById("tasks-more").hidden = true;
   list().replaceChildren();
   document.getElementById("tasks-count").textContent = "";
   document.getElementById("tasks-empty").hidden = true;
@@ -200,8 +205,14 @@ export function refresh() {
   refreshing = (async () => {
     let active = false;
     try {
-      const tasks = await listTasks();
+      const page = await listTasks();
       if (mine !== generation) return;
+      // The first page is the truth for its range; older rows shown (loaded with "Show older", or pushed off the
+      // first page by new uploads) stay, and so does the cursor after the oldest of them.
+      const oldest = page.items.length > 0 ? page.items[page.items.length - 1].id : Infinity;
+      const kept = page.next ? [...rows.values()].map((r) => r.task).filter((t) => t.id < oldest) : [];
+      if (kept.length === 0) nextPage = page.next;
+      const tasks = [...page.items, ...kept];
       render(tasks);
       failing = false;
       active = tasks.some((t) => activeStatuses.has(t.status));
@@ -219,6 +230,31 @@ export function refresh() {
     }
   })();
   return refreshing;
+}
+
+/** Loads the next page of older tasks below the ones shown. */
+async function showMore() {
+  const button = document.getElementById("tasks-more");
+  if (!nextPage || button.getAttribute("aria-busy") === "true") return;
+  const mine = generation;
+  button.setAttribute("aria-busy", "true");
+  try {
+    const page = await listTasks(nextPage);
+    if (mine !== generation) return;
+    const shown = [...rows.values()].map((r) => r.task);
+    const ids = new Set(shown.map((t) => t.id));
+    const older = page.items.filter((t) => !ids.has(t.id));
+    nextPage = page.next;
+    render([...shown, ...older].sort((a, b) => b.id - a.id));
+    announce(older.length === 0 ? "There are no older conversions." : `Showing ${older.length} older conversions.`);
+    // The button goes away at the end of the list: keep the keyboard user at the first row it brought.
+    if (!nextPage && older.length > 0) rows.get(older[0].id)?.element.querySelector('[data-action="original"]').focus();
+  } catch (error) {
+    if (!(error instanceof ApiError) || mine !== generation) return;
+    if (error.status !== 401) announce(`Older conversions could not be loaded: ${error.message}`);
+  } finally {
+    button.removeAttribute("aria-busy");
+  }
 }
 
 function render(tasks) {
@@ -247,7 +283,8 @@ function render(tasks) {
     }
   }
   document.getElementById("tasks-empty").hidden = tasks.length > 0;
-  document.getElementById("tasks-count").textContent = tasks.length === 0 ? "" : tasks.length === 1 ? "1 conversion" : `${tasks.length} conversions`;
+  document.getElementById("tasks-count").textContent = tasks.length === 0 ? "" : tasks.length === 1 ? "1 conversion" : `${tasks.length} conversions${nextPage ? " shown; older ones below" : ""}`;
+  document.getElementById("tasks-more").hidden = !nextPage;
 }
 
 function announceChange(task) {

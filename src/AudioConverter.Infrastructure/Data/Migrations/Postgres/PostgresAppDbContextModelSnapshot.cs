@@ -347,11 +347,11 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
 
                     b.HasIndex("UserId", "Id");
 
-                    b.HasIndex("UserId", "InputSha256");
-
                     b.HasIndex("UserId", "Status");
 
                     b.HasIndex("UserId", "CreatedAt", "InputBytes");
+
+                    b.HasIndex("UserId", "InputSha256", "NewFormat", "Status");
 
                     b.ToTable("tasks", (string)null);
                 });
