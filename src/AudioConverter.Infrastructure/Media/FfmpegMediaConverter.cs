@@ -105,7 +105,13 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
     /// <summary>The output's size, once it is known to hold audio and not to have been cut short by a limit.</summary>
     private long CheckOutput(ConversionPlan plan, string outputPath, double measuredSeconds)
     {
-        if (!File.Exists(outputPath) || new FileInfo(outputPath).Length == 0 || measuredSeconds <= 0)
+        if (!File.Exists(outputPath))
+        {
+            // ffmpeg finished without an error, so it wrote the file: something else removed it, which is no fault of the input.
+            throw new MediaException("The converted file disappeared from the work folder before it could be checked.", isInputFault: false);
+        }
+
+        if (new FileInfo(outputPath).Length == 0 || measuredSeconds <= 0)
         {
             throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
         }

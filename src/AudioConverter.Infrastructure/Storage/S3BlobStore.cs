@@ -16,10 +16,13 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
     private readonly AmazonS3Client client;
     private readonly S3Options options;
     private readonly int partSize;
+    private readonly int listPageSize;
 
-    public S3BlobStore(S3Options options)
+    /// <param name="listPageSize">Keys per listing page: S3's own maximum; a test sets a small one to make listings page.</param>
+    public S3BlobStore(S3Options options, int listPageSize = 1000)
     {
         this.options = options;
+        this.listPageSize = listPageSize;
         partSize = options.PartSizeMegabytes * 1024 * 1024;
         var config = new AmazonS3Config
         {
@@ -271,27 +274,38 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         }
     }
 
+    /// <summary>
+    /// Pages with the v1 listing and a Marker (the last key of the page before), which every S3 server answers. Not v2:
+    /// s3rver 3.7.1 builds v2's continuation token with DES, which the OpenSSL 3 of Node 17+ no longer offers, so it
+    /// answers every truncated v2 listing with 500 InternalError and a scan of more than one page never ended.
+    /// </summary>
     public async IAsyncEnumerable<StoredBlob> ListAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var request = new ListObjectsV2Request { BucketName = options.Bucket, Prefix = prefix, MaxKeys = 1000 };
-        do
+        var request = new ListObjectsRequest { BucketName = options.Bucket, Prefix = prefix, MaxKeys = listPageSize };
+        while (true)
         {
             var page = await ListPageAsync(request, cancellationToken);
-            foreach (var item in page.S3Objects ?? [])
+            var items = page.S3Objects ?? [];
+            foreach (var item in items)
             {
                 yield return new StoredBlob(item.Key, item.LastModified?.ToUniversalTime() ?? DateTime.MaxValue);
             }
 
-            request.ContinuationToken = page.IsTruncated == true ? page.NextContinuationToken : null;
+            if (page.IsTruncated != true || items.Count == 0)
+            {
+                yield break;
+            }
+
+            // NextMarker comes only with a delimiter; without one the next page starts after the last key.
+            request.Marker = string.IsNullOrEmpty(page.NextMarker) ? items[^1].Key : page.NextMarker;
         }
-        while (request.ContinuationToken is not null);
     }
 
-    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    private async Task<ListObjectsResponse> ListPageAsync(ListObjectsRequest request, CancellationToken cancellationToken)
     {
         try
         {
-            return await client.ListObjectsV2Async(request, cancellationToken);
+            return await client.ListObjectsAsync(request, cancellationToken);
         }
         catch (Exception e) when (IsS3Failure(e))
         {
@@ -304,7 +318,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         try
         {
             // One key at most: answers whether the bucket exists and the credentials may list it. The v1 listing:
-            // s3rver answers a truncated v2 listing with a 500, so readiness and start-up failed once the bucket held two objects.
+            // s3rver answers a truncated v2 listing with a 500 (see ListAsync), so readiness and start-up failed once the bucket held two objects.
             await client.ListObjectsAsync(new ListObjectsRequest { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
             return true;
         }

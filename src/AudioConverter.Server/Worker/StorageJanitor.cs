@@ -113,6 +113,7 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
             LogRemoved(logger, removed);
         }
 
+        LogOrphanScanDone(logger, removed, cutoff);
         return removed;
     }
 
@@ -147,6 +148,9 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} blobs that no task refers to (left by an interrupted upload or conversion, or an expired task)")]
     private static partial void LogRemoved(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Orphan scan done: {Count} blobs written before {Cutoff:O} and referenced by no task were removed")]
+    private static partial void LogOrphanScanDone(ILogger logger, int count, DateTime cutoff);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage housekeeping failed: {Reason}")]
     private static partial void LogPassFailed(ILogger logger, string reason);

@@ -26,6 +26,29 @@ public sealed class S3BlobStoreTests : BlobStoreContract
     }
 
     [Fact]
+    public async Task AListingOfManyPagesReturnsEveryKeyUnderThePrefixOnce()
+    {
+        // Two keys a page over seven keys: four pages. s3rver answered the second page of the old v2 listing with a 500.
+        var options = ExternalServices.S3(ExternalServices.UniqueName("paging"));
+        using var store = new S3BlobStore(options, listPageSize: 2);
+        await store.SetUpAsync(default);
+        var keys = Enumerable.Range(0, 7).Select(i => $"originals/{i:D2}-{Guid.NewGuid():N}.mp3").ToList();
+        foreach (var key in keys.Append("converted/other.wav"))
+        {
+            await store.PutAsync(key, new MemoryStream([1, 2, 3]), default);
+        }
+
+        var listed = new List<string>();
+        await foreach (var blob in store.ListAsync("originals/", default))
+        {
+            Assert.True(blob.LastModifiedUtc > DateTime.UtcNow.AddHours(-1) && blob.LastModifiedUtc < DateTime.UtcNow.AddHours(1), $"{blob.Key} was written at {blob.LastModifiedUtc:O}");
+            listed.Add(blob.Key);
+        }
+
+        Assert.Equal(keys.Order(StringComparer.Ordinal), listed);
+    }
+
+    [Fact]
     public async Task UnreachableEndpointIsNotReady()
     {
         var options = ExternalServices.S3("any");

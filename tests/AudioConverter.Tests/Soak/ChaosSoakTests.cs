@@ -64,6 +64,10 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
         var settle = TimeSpan.FromSeconds(Setting("AC_SOAK_SETTLE_SECONDS", 120));
         var settled = await invariants.WaitForQuiescenceAsync(settle);
         Log(settled ? $"settled {(clock.Elapsed - chaos).TotalSeconds:F0} s after the faults stopped" : $"NOT settled {settle.TotalSeconds:F0} s after the faults stopped");
+
+        // What a fault left between a blob's write and its row is the janitor's: wait for a pass that covers the whole run.
+        var scanned = await invariants.WaitForOrphanScanAsync(DateTime.UtcNow, TimeSpan.FromSeconds(SoakStack.OrphanBlobSeconds + 60));
+        Log(scanned is null ? "no orphan scan covering the run ended in time" : $"an orphan scan covering the run ended {(clock.Elapsed - chaos).TotalSeconds:F0} s after the faults stopped");
         await invariants.CheckAsync(faults.Done, Log);
         if (queue == SoakQueue.PubSub)
         {
@@ -77,9 +81,14 @@ public sealed class ChaosSoakTests(ITestOutputHelper output)
 
         var report = Report(queue, seed, clock.Elapsed, faults.Done, traffic, invariants, stack);
         Log(report);
-        var folder = Path.Combine(ServerProcess.RepositoryRoot(), "artifacts", "soak");
+        var folder = Environment.GetEnvironmentVariable("AC_SOAK_ARTIFACTS") is { Length: > 0 } chosen ? chosen : Path.Combine(ServerProcess.RepositoryRoot(), "artifacts", "soak");
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, $"{queue.ToString().ToLowerInvariant()}-report.txt"), report);
+        foreach (var process in stack.Processes)
+        {
+            // Every incarnation's output, to follow a violation's task through the workers.
+            await File.WriteAllLinesAsync(Path.Combine(folder, $"{queue.ToString().ToLowerInvariant()}-{process.Name}.log"), process.AllLines);
+        }
 
         Assert.True(faults.Done.Count >= faultCount, $"only {faults.Done.Count} of {faultCount} faults were injected in {seconds * 2} s");
         Assert.True(traffic.Tasks.Count > 0, "no upload was accepted");

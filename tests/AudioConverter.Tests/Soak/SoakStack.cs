@@ -22,6 +22,9 @@ public sealed class SoakStack : IAsyncDisposable
 {
     public const string Bucket = "soak";
     public const string RabbitQueueName = "audioconverter.soak";
+    /// <summary>How old an unreferenced blob must be before the janitor removes it.</summary>
+    public const int OrphanBlobSeconds = 20;
+
     private const long TempFolderBytes = 8 * 1024 * 1024;
 
     private readonly List<string> mounts = [];
@@ -121,7 +124,14 @@ public sealed class SoakStack : IAsyncDisposable
             ["Worker:MaxAttempts"] = "5",
             ["Worker:RetryBaseDelaySeconds"] = "1",
             ["Worker:ShutdownGraceSeconds"] = "2",
-            ["Worker:OrphanBlobSeconds"] = "5",
+            // The janitor's orphan scan collects what a fault left between a blob's write and its row (an upload's
+            // original, a conversion's output): every few seconds, for blobs older than the longest such gap the soak
+            // sees. Its debug line says which blobs each pass considered, so the checker can wait for one that covers the run.
+            ["Worker:OrphanBlobSeconds"] = OrphanBlobSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Worker:JanitorIntervalSeconds"] = "3",
+            ["Logging:LogLevel:AudioConverter.Server.Worker.StorageJanitor"] = "Debug",
+            ["Logging:Console:FormatterOptions:TimestampFormat"] = "HH:mm:ss.fff ",
+            ["Logging:Console:FormatterOptions:UseUtcTimestamp"] = "true",
         };
         if (Queue == SoakQueue.RabbitMq)
         {

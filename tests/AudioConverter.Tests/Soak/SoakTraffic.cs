@@ -49,6 +49,14 @@ public sealed class SoakTraffic
     private readonly List<string> tokens = [];
     private readonly HttpClient client = new() { Timeout = TimeSpan.FromSeconds(30) };
     private int uploadsSent;
+    private int waiting;
+
+    /// <summary>
+    /// At most this many of the client's tasks wait or convert at once before it stops adding work (uploads and
+    /// re-conversions): the back-pressure of a real client, so the backlog the stack must drain when the faults stop
+    /// stays the same on a fast machine and on a loaded one. Deletes and the faults go on regardless.
+    /// </summary>
+    public const int MaxWaiting = 6;
 
     public SoakTraffic(SoakStack stack, int maxUploads, int seed)
     {
@@ -112,7 +120,48 @@ public sealed class SoakTraffic
 
     /// <summary>Runs <paramref name="loops"/> request loops until the token is cancelled or every upload has been sent.</summary>
     public Task RunAsync(int loops, CancellationToken stop) =>
-        Task.WhenAll(Enumerable.Range(0, loops).Select(i => Task.Run(() => LoopAsync(new Random(Next(int.MaxValue) + i), stop), CancellationToken.None)));
+        Task.WhenAll(Enumerable.Range(0, loops).Select(i => Task.Run(() => LoopAsync(new Random(Next(int.MaxValue) + i), stop), CancellationToken.None))
+            .Append(Task.Run(() => WatchBacklogAsync(new Random(Next(int.MaxValue)), stop), CancellationToken.None)));
+
+    /// <summary>Lists every user's tasks once a second (through either API) and counts those uploaded or processing.</summary>
+    private async Task WatchBacklogAsync(Random loopRandom, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var total = 0;
+            var known = true;
+            for (var user = 0; user < tokens.Count && known; user++)
+            {
+                var (status, response) = await SendAsync("list", HttpMethod.Get, "/api/tasks?max=1000", null, user, loopRandom);
+                if (status == HttpStatusCode.OK && response is not null)
+                {
+                    var tasks = await response.Content.ReadFromJsonAsync<List<TaskResponse>>(ApiClient.Json);
+                    total += tasks!.Count(t => t.Status is "uploaded" or "processing");
+                }
+                else
+                {
+                    // An API or the database is away: keep the last count.
+                    known = false;
+                }
+
+                response?.Dispose();
+            }
+
+            if (known)
+            {
+                Volatile.Write(ref waiting, total);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
 
     private int Next(int max)
     {
@@ -128,19 +177,21 @@ public sealed class SoakTraffic
         {
             var known = Tasks.Where(t => !t.Deleted && !t.Vanished).ToList();
             var roll = loopRandom.NextDouble();
-            if (Volatile.Read(ref uploadsSent) < maxUploads && (roll < 0.6 || known.Count < 5))
+            // While the backlog is full the client waits, deletes included: otherwise deletes alone would empty its task list.
+            var room = Volatile.Read(ref waiting) < MaxWaiting;
+            if (room && Volatile.Read(ref uploadsSent) < maxUploads && (roll < 0.6 || known.Count < 5))
             {
                 await UploadAsync(loopRandom);
             }
-            else if (known.Count > 0 && roll < 0.82)
+            else if (room && known.Count > 0 && roll < 0.82)
             {
                 await ReconvertAsync(known[loopRandom.Next(known.Count)], loopRandom);
             }
-            else if (known.Count > 0)
+            else if (room && known.Count > 0)
             {
                 await DeleteAsync(known[loopRandom.Next(known.Count)], loopRandom);
             }
-            else
+            else if (known.Count == 0 && Volatile.Read(ref uploadsSent) >= maxUploads)
             {
                 return;
             }
