@@ -162,6 +162,8 @@ public sealed class ReviewFindingTests
             await inner.PublishAsync(taskId, cancellationToken);
         }
 
+        public bool IsDurable => inner.IsDurable;
+
         public Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
 
         public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
@@ -175,6 +177,12 @@ public sealed class ReviewFindingTests
         public Task<long> PutAsync(string key, Stream content, CancellationToken cancellationToken) => inner.PutAsync(key, content, cancellationToken);
 
         public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken) => inner.OpenReadAsync(key, cancellationToken);
+
+        public Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken) => inner.PutFileAsync(key, path, cancellationToken);
+
+        public Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken) => inner.LocalFileAsync(key, workFolder, cancellationToken);
+
+        public Task<long?> CopyAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken) => inner.CopyAsync(sourceKey, destinationKey, cancellationToken);
 
         public async Task DeleteAsync(string key, CancellationToken cancellationToken)
         {
