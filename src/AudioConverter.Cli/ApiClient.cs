@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace AudioConverter.Cli;
 
-public sealed record TaskInfo(long Id, string FileName, string OriginalFormat, string NewFormat, string Status, string? Error, DateTime CreatedAt, long InputBytes, long? OutputBytes, string? ConvertedUrl);
+public sealed record TaskInfo(long Id, string FileName, string OriginalFormat, string NewFormat, string Status, string? Error, DateTime CreatedAt, long InputBytes, long? OutputBytes, string? ConvertedUrl, int? Progress = null);
 
 /// <summary>An HTTP answer that was not a success, with the problem's sentence when the server sent one.</summary>
 public sealed class ApiException(HttpStatusCode status, string message) : Exception(message)
@@ -16,6 +16,8 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
 /// <summary>The few calls the CLI makes, with problem+json turned into one readable sentence.</summary>
 public sealed class ApiClient(HttpClient http)
 {
+    public HttpClient Http => http;
+
     public static HttpClient Create(Credentials credentials, HttpMessageHandler? handler = null)
     {
         var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
@@ -45,7 +47,12 @@ public sealed class ApiClient(HttpClient http)
         using var request = new HttpRequestMessage(HttpMethod.Post, "api/tasks") { Content = form };
         request.Headers.Add("Idempotency-Key", idempotencyKey);
         using var response = await http.SendAsync(request, cancellationToken);
-        return await ReadAsync<TaskInfo>(response, cancellationToken);
+        var task = await ReadAsync<TaskInfo>(response, cancellationToken);
+
+        // A replay is the first answer, as it was then: ask for the task as it is now (the event stream only brings what follows).
+        return response.Headers.TryGetValues("Idempotent-Replayed", out var replayed) && replayed.Contains("true", StringComparer.OrdinalIgnoreCase)
+            ? await FindAsync(task.Id, cancellationToken) ?? throw new ApiException(HttpStatusCode.NotFound, $"task {task.Id}, started by an earlier run, was deleted; run again to upload anew.")
+            : task;
     }
 
     /// <summary>The task, or null when it no longer exists.</summary>

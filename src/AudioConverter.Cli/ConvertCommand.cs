@@ -2,7 +2,7 @@ namespace AudioConverter.Cli;
 
 /// <summary>
 /// convert FILES-OR-FOLDERS --to FORMAT: uploads in parallel (--jobs), follows each task, downloads each result next to its
-/// input or into --out, never overwriting without --force. Each conversion's idempotency key comes from the file's content
+/// input or into --out, never overwriting without --force. Conversion percent comes from one GET /api/events per run. Each conversion's idempotency key comes from the file's content
 /// hash and the options, and is kept in state.json with its task: a rerun after Ctrl-C follows the same tasks.
 /// </summary>
 public static class ConvertCommand
@@ -22,6 +22,8 @@ public static class ConvertCommand
         var (plan, failures) = Plan(inputs, format, outFolder, args.Flag("force"), view);
 
         var state = ConvertState.Load(Cli.ConfigFolder(context));
+        await using var events = new TaskEventStream(connection.Api.Http);
+        await events.StartAsync(TimeSpan.FromSeconds(10), cancellationToken);
         var converted = 0;
         using var limit = new SemaphoreSlim(jobs);
         using var rendering = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -33,7 +35,7 @@ public static class ConvertCommand
                 await limit.WaitAsync(cancellationToken);
                 try
                 {
-                    await ConvertOneAsync(job, format, fields, connection, state, view, cancellationToken);
+                    await ConvertOneAsync(job, format, fields, connection, state, view, events, cancellationToken);
                     Interlocked.Increment(ref converted);
                 }
                 catch (Exception e) when (e is ApiException or IOException or HttpRequestException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
@@ -148,7 +150,7 @@ public static class ConvertCommand
     }
 
     private static async Task ConvertOneAsync(
-        Job job, string format, List<KeyValuePair<string, string>> fields, (Credentials Credentials, ApiClient Api) connection, ConvertState state, ProgressView view, CancellationToken cancellationToken)
+        Job job, string format, List<KeyValuePair<string, string>> fields, (Credentials Credentials, ApiClient Api) connection, ConvertState state, ProgressView view, TaskEventStream events, CancellationToken cancellationToken)
     {
         var api = connection.Api;
         var hash = await ConvertState.HashFileAsync(job.Input, cancellationToken);
@@ -162,12 +164,8 @@ public static class ConvertCommand
         }
 
         view.Update(job.Line, $"uploaded as task {task.Id}", job.Line.Total);
-        while (task.Status is not ("processed" or "failed"))
-        {
-            view.Update(job.Line, task.Status == "processing" ? "converting" : "queued");
-            await Task.Delay(PollInterval, cancellationToken);
-            task = await api.FindAsync(task.Id, cancellationToken) ?? throw new ApiException(System.Net.HttpStatusCode.NotFound, $"task {task.Id} was deleted while it was converted.");
-        }
+        Show(view, job.Line, task);
+        task = await events.FollowAsync(task, api, PollInterval, changed => Show(view, job.Line, changed), cancellationToken);
 
         if (task.Status == "failed")
         {
@@ -183,6 +181,19 @@ public static class ConvertCommand
         await api.DownloadAsync(task.Id, target, overwrite: true, cancellationToken);
         state.Forget(key);
         view.Update(job.Line, $"done: {target}");
+    }
+
+    /// <summary>Queued, or the conversion's percent as the event stream (or, while it is down, a poll) reports it.</summary>
+    private static void Show(ProgressView view, ProgressView.Line line, TaskInfo task)
+    {
+        if (task.Status == "processing")
+        {
+            view.Converting(line, task.Progress ?? 0);
+        }
+        else if (task.Status == "uploaded")
+        {
+            view.Update(line, "queued");
+        }
     }
 
     private static async Task RenderAsync(ProgressView view, CancellationToken cancellationToken)

@@ -1,7 +1,7 @@
 namespace AudioConverter.Cli;
 
 /// <summary>
-/// One line per file: upload bytes as a bar, then the conversion's state. On a terminal the lines are redrawn in place;
+/// One line per file: upload bytes as a bar, then the conversion's percent as a bar. On a terminal the lines are redrawn in place;
 /// otherwise (a pipe, a log) each change of phase is printed once, so output stays readable.
 /// </summary>
 public sealed class ProgressView(TextWriter output, bool interactive)
@@ -17,6 +17,9 @@ public sealed class ProgressView(TextWriter output, bool interactive)
         public long Sent { get; set; }
         public string Phase { get; set; } = "waiting";
         public string? LastPrinted { get; set; }
+
+        /// <summary>The conversion's percent once it runs; the bar shows it instead of the upload.</summary>
+        public int? Converted { get; set; }
     }
 
     public Line Add(string name, long total)
@@ -47,6 +50,17 @@ public sealed class ProgressView(TextWriter output, bool interactive)
         }
     }
 
+    /// <summary>The conversion is at <paramref name="percent"/>: the bar shows it, and the phase says it.</summary>
+    public void Converting(Line line, int percent)
+    {
+        lock (gate)
+        {
+            line.Converted = Math.Clamp(percent, 0, 100);
+        }
+
+        Update(line, $"converting {line.Converted}%");
+    }
+
     /// <summary>Redraws every line (terminal only); called on a timer and once at the end.</summary>
     public void Render()
     {
@@ -64,7 +78,9 @@ public sealed class ProgressView(TextWriter output, bool interactive)
 
             foreach (var line in lines)
             {
-                var fraction = line.Total == 0 ? 1 : Math.Clamp((double)line.Sent / line.Total, 0, 1);
+                var fraction = line.Converted is { } percent && !line.Phase.StartsWith("done", StringComparison.Ordinal) && line.Phase != "downloading"
+                    ? percent / 100.0
+                    : line.Total == 0 ? 1 : Math.Clamp((double)line.Sent / line.Total, 0, 1);
                 var filled = (int)Math.Round(fraction * 24);
                 var name = line.Name.Length > 28 ? line.Name[..25] + "..." : line.Name;
                 output.WriteLine($"\u001b[2K{name,-28} [{new string('#', filled)}{new string('-', 24 - filled)}] {fraction,4:P0} {line.Phase}");

@@ -64,6 +64,13 @@ public static class JwtSetup
                 },
             };
         });
+        // A token validated once is not validated again on each request until it expires (ValidatedTokenCache).
+        services.AddSingleton(provider => new ValidatedTokenCache(provider.GetRequiredService<TimeProvider>()));
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ValidatedTokenCache>((jwt, cache) =>
+        {
+            jwt.TokenHandlers.Clear();
+            jwt.TokenHandlers.Add(new CachingJsonWebTokenHandler(cache) { MapInboundClaims = false });
+        });
         services.AddAuthorization();
         return services;
     }

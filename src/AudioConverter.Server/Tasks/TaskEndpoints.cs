@@ -11,14 +11,6 @@ namespace AudioConverter.Server.Tasks;
 
 public static class TaskEndpoints
 {
-    // The list is the hottest read: compiled once instead of translated per request. Keyset pages: the index
-    // (UserId, Id) gives any page, the first or the ten-thousandth, in the same few steps.
-    private static readonly Func<AppDbContext, long, long, int, IAsyncEnumerable<ConversionTask>> OldestFirst =
-        EF.CompileAsyncQuery((AppDbContext db, long userId, long after, int limit) => db.Tasks.AsNoTracking().Where(t => t.UserId == userId && t.Id > after).OrderBy(t => t.Id).Take(limit));
-
-    private static readonly Func<AppDbContext, long, long, int, IAsyncEnumerable<ConversionTask>> NewestFirst =
-        EF.CompileAsyncQuery((AppDbContext db, long userId, long before, int limit) => db.Tasks.AsNoTracking().Where(t => t.UserId == userId && t.Id < before).OrderByDescending(t => t.Id).Take(limit));
-
     public static RouteGroupBuilder MapTaskEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/tasks").WithTags("Tasks").RequireAuthorization();
@@ -69,13 +61,7 @@ public static class TaskEndpoints
         }
 
         // One row more than asked for tells whether a next page exists, without a count.
-        var query = newestFirst ? NewestFirst(db, user.Id, cursor ?? long.MaxValue, limit + 1) : OldestFirst(db, user.Id, cursor ?? 0, limit + 1);
-        var tasks = new List<TaskResponse>(Math.Min(limit + 1, 128));
-        await foreach (var task in query.WithCancellation(cancellationToken))
-        {
-            tasks.Add(TaskResponse.From(task));
-        }
-
+        var tasks = await TaskListQuery.PageAsync(db, user.Id, newestFirst, cursor, limit + 1, cancellationToken);
         if (tasks.Count > limit)
         {
             tasks.RemoveAt(limit);

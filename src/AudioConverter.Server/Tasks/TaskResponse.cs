@@ -30,7 +30,7 @@ public sealed record TaskResponse(
 {
     public static TaskResponse From(ConversionTask task)
     {
-        var result = ConversionResult.FromJson(task.Result);
+        var result = StoredTaskColumns.Result(task.Result);
         return new(
             task.Id,
             task.FileName,

@@ -32,12 +32,12 @@ public sealed class CliTests : IClassFixture<CliTests.Server>, IDisposable
 
     private string ConfigFolder => Path.Combine(home, "config", "audioconverter");
 
-    private async Task<(int Code, string Out, string Error)> RunAsync(string[] args, TextWriter? output = null, CancellationToken cancellationToken = default)
+    private async Task<(int Code, string Out, string Error)> RunAsync(string[] args, TextWriter? output = null, HttpMessageHandler? handler = null, CancellationToken cancellationToken = default)
     {
         var stdout = output ?? new StringWriter();
         var stderr = new StringWriter();
         var environment = new Dictionary<string, string?> { ["XDG_CONFIG_HOME"] = Path.Combine(home, "config") };
-        var code = await AudioConverter.Cli.Cli.RunAsync(args, new CliContext(stdout, stderr, new StringReader(""), environment, Interactive: false), cancellationToken);
+        var code = await AudioConverter.Cli.Cli.RunAsync(args, new CliContext(stdout, stderr, new StringReader(""), environment, Interactive: false, handler), cancellationToken);
         return (code, stdout.ToString()!, stderr.ToString());
     }
 
@@ -156,7 +156,7 @@ public sealed class CliTests : IClassFixture<CliTests.Server>, IDisposable
 
         using var interrupt = new CancellationTokenSource();
         var watcher = new CancelOnText("uploaded as task", interrupt);
-        var (code, _, _) = await RunAsync(["convert", folder, "--to", "ogg", "--jobs", "1"], watcher, interrupt.Token);
+        var (code, _, _) = await RunAsync(["convert", folder, "--to", "ogg", "--jobs", "1"], watcher, cancellationToken: interrupt.Token);
         Assert.Equal(130, code);
         var before = (await user.GetFromJsonAsync<List<TaskResponse>>("/api/tasks", AudioConverter.Tests.Fixtures.ApiClient.Json))!;
         Assert.Single(before);
@@ -196,6 +196,63 @@ public sealed class CliTests : IClassFixture<CliTests.Server>, IDisposable
         Assert.Contains("no task", goneError, StringComparison.Ordinal);
         Assert.Equal(2, (await RunAsync(["status", "abc"])).Code);
         Assert.Equal(2, (await RunAsync(["frobnicate"])).Code);
+    }
+
+    [Fact]
+    public async Task Convert_follows_the_event_stream_and_its_options_or_preset_take_effect_and_a_failed_file_fails_the_run()
+    {
+        await LoginAsync();
+        var folder = Folder(("a.mp3", AudioSamples.Get("mp3", 2)), ("b.ogg", AudioSamples.Get("ogg", 2)), ("sub/c.wav", AudioSamples.Get("wav", 2)),
+            ("d.m4a", AudioSamples.Get("m4a", 2)), ("broken.mp3", "plain text, not audio"u8.ToArray()));
+        Assert.Equal(("flac", 44100, 2), ProbeStream(AudioSamples.PathOf("flac", 1)));
+
+        using var requests = new RecordingHandler();
+        var (code, output, error) = await RunAsync(["convert", folder, "--to", "flac", "--option", "sampleRate=22050", "--option", "channels=1", "--jobs", "2"], handler: requests);
+        Assert.True(code == 1, output + error);
+        Assert.Contains("4 converted, 1 failed.", output, StringComparison.Ordinal);
+        Assert.Contains("broken.mp3:", output, StringComparison.Ordinal);
+        foreach (var name in new[] { "a.flac", "b.flac", "sub/c.flac", "d.flac" })
+        {
+            Assert.Equal(("flac", 22050, 1), ProbeStream(Path.Combine(folder, name)));
+        }
+
+        // The conversion percent came from the one event stream: no task was polled.
+        Assert.Matches(@"a\.mp3: converting \d+%", output);
+        Assert.Single(requests.Seen, r => r == "GET /api/events");
+        Assert.DoesNotContain(requests.Seen, r => System.Text.RegularExpressions.Regex.IsMatch(r, @"^GET /api/tasks/\d+$"));
+
+        // A preset: its sample rate and channels, without any --option.
+        var outFolder = Path.Combine(home, "telephony");
+        var (presetCode, presetOutput, presetError) = await RunAsync(["convert", Path.Combine(folder, "a.mp3"), Path.Combine(folder, "d.m4a"), "--to", "wav", "--preset", "telephony", "--out", outFolder]);
+        Assert.True(presetCode == 0, presetOutput + presetError);
+        Assert.Contains("2 converted, 0 failed.", presetOutput, StringComparison.Ordinal);
+        Assert.Equal(("pcm_s16le", 8000, 1), ProbeStream(Path.Combine(outFolder, "a.wav")));
+        Assert.Equal(("pcm_s16le", 8000, 1), ProbeStream(Path.Combine(outFolder, "d.wav")));
+
+        var (unknown, unknownOutput, _) = await RunAsync(["convert", Path.Combine(folder, "b.ogg"), "--to", "wav", "--preset", "no such preset", "--out", outFolder]);
+        Assert.Equal(1, unknown);
+        Assert.Contains("0 converted, 1 failed.", unknownOutput, StringComparison.Ordinal);
+    }
+
+    private static (string Codec, int SampleRate, int Channels) ProbeStream(string path)
+    {
+        var json = AudioSamples.Run("ffprobe", ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name,sample_rate,channels", "-of", "json", path]);
+        var stream = JsonDocument.Parse(json).RootElement.GetProperty("streams")[0];
+        return (stream.GetProperty("codec_name").GetString()!, int.Parse(stream.GetProperty("sample_rate").GetString()!, System.Globalization.CultureInfo.InvariantCulture), stream.GetProperty("channels").GetInt32());
+    }
+
+    /// <summary>The CLI's requests, as "METHOD /path", over a real socket handler.</summary>
+    private sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> seen = new();
+
+        public IReadOnlyList<string> Seen => [.. seen];
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            seen.Enqueue($"{request.Method} {request.RequestUri!.AbsolutePath}");
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     /// <summary>Stands in for Ctrl-C: cancels when the CLI prints the given text.</summary>

@@ -20,7 +20,8 @@ namespace AudioConverter.Tests.ScaleOut;
 /// </summary>
 public sealed partial class ScaleOutTests(ITestOutputHelper output)
 {
-    private const int Uploads = 200;
+    // Enough for three workers to each take a share many times over; the chaos soak covers the long run.
+    private const int Uploads = 60;
     private const int Workers = 3;
     private static readonly string[] Formats = ["ogg", "wav", "flac", "mp3"];
 
@@ -165,7 +166,7 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             Assert.True(bytes.Length > 1000, $"task {task.Id}: only {bytes.Length} bytes");
-            if (index % 20 == 0)
+            if (index % 10 == 0)
             {
                 var probe = AudioSamples.Probe(bytes, task.NewFormat);
                 Assert.InRange(probe.Duration, 1.8, 2.3);
