@@ -181,6 +181,7 @@ public static class Cli
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Hand-rolled parsing: positional values, --name value, --name=value, repeated options, and flags.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Single and Int say what an option is read as: its single (last) value, a whole number.")]
 public sealed class ParsedArgs
 {
     private static readonly HashSet<string> Flags = ["force"];

@@ -14,72 +14,12 @@ public static class ConvertCommand
     public static async Task<int> RunAsync(ParsedArgs args, CliContext context, (Credentials Credentials, ApiClient Api) connection, CancellationToken cancellationToken)
     {
         var format = args.Single("to")?.Trim().ToLowerInvariant() is { Length: > 0 } f ? f : throw new UsageException("convert needs --to FORMAT, e.g. --to mp3.");
-        var fields = new List<KeyValuePair<string, string>>();
-        foreach (var option in args.All("option"))
-        {
-            var equals = option.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0)
-            {
-                throw new UsageException($"'--option {option}' must be NAME=VALUE, e.g. --option bitrate=192k.");
-            }
-
-            fields.Add(new(option[..equals], option[(equals + 1)..]));
-        }
-
-        if (args.Single("preset") is { } preset)
-        {
-            fields.Add(new("preset", preset));
-        }
-
-        var inputs = new List<string>();
-        foreach (var path in args.Positional)
-        {
-            if (Directory.Exists(path))
-            {
-                inputs.AddRange(Cli.AudioFilesUnder(path));
-            }
-            else if (File.Exists(path))
-            {
-                inputs.Add(Path.GetFullPath(path));
-            }
-            else
-            {
-                throw new UsageException($"'{path}' is neither a file nor a folder.");
-            }
-        }
-
-        if (inputs.Count == 0)
-        {
-            throw new UsageException("give the files or folders to convert; a folder's audio files are converted, its other files skipped.");
-        }
-
+        var fields = Fields(args);
+        var inputs = Inputs(args.Positional);
         var jobs = Math.Min(args.Int("jobs") ?? 4, 16);
         var outFolder = args.Single("out") is { } o ? Path.GetFullPath(o) : null;
-        var force = args.Flag("force");
         var view = new ProgressView(context.Out, context.Interactive);
-        var plan = new List<Job>();
-        var failures = new List<(string File, string Reason)>();
-        var targets = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var input in inputs.Distinct(StringComparer.Ordinal))
-        {
-            var target = Path.Combine(outFolder ?? Path.GetDirectoryName(Path.GetFullPath(input))!, Path.GetFileNameWithoutExtension(input) + "." + format);
-            if (target == Path.GetFullPath(input))
-            {
-                failures.Add((input, "it is already in that format here; use --out DIR to convert it into another folder."));
-            }
-            else if (!targets.Add(target))
-            {
-                failures.Add((input, $"another input also becomes {target}; convert them into separate folders with --out."));
-            }
-            else if (File.Exists(target) && !force)
-            {
-                failures.Add((input, $"{target} exists; pass --force to overwrite it."));
-            }
-            else
-            {
-                plan.Add(new Job(input, target, view.Add(Path.GetFileName(input), new FileInfo(input).Length)));
-            }
-        }
+        var (plan, failures) = Plan(inputs, format, outFolder, args.Flag("force"), view);
 
         var state = ConvertState.Load(Cli.ConfigFolder(context));
         await using var events = new TaskEventStream(connection.Api.Http);
@@ -126,6 +66,87 @@ public static class ConvertCommand
         }
 
         return failures.Count == 0 ? Cli.Ok : Cli.Failed;
+    }
+
+    /// <summary>The upload's form fields: each --option NAME=VALUE, and --preset.</summary>
+    private static List<KeyValuePair<string, string>> Fields(ParsedArgs args)
+    {
+        var fields = new List<KeyValuePair<string, string>>();
+        foreach (var option in args.All("option"))
+        {
+            var equals = option.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                throw new UsageException($"'--option {option}' must be NAME=VALUE, e.g. --option bitrate=192k.");
+            }
+
+            fields.Add(new(option[..equals], option[(equals + 1)..]));
+        }
+
+        if (args.Single("preset") is { } preset)
+        {
+            fields.Add(new("preset", preset));
+        }
+
+        return fields;
+    }
+
+    /// <summary>The files to convert: each file given, and the audio files under each folder given.</summary>
+    private static List<string> Inputs(IReadOnlyList<string> paths)
+    {
+        var inputs = new List<string>();
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+            {
+                inputs.AddRange(Cli.AudioFilesUnder(path));
+            }
+            else if (File.Exists(path))
+            {
+                inputs.Add(Path.GetFullPath(path));
+            }
+            else
+            {
+                throw new UsageException($"'{path}' is neither a file nor a folder.");
+            }
+        }
+
+        if (inputs.Count == 0)
+        {
+            throw new UsageException("give the files or folders to convert; a folder's audio files are converted, its other files skipped.");
+        }
+
+        return inputs;
+    }
+
+    /// <summary>Where each input goes; inputs that cannot be converted (same file, two inputs to one target, no --force) are failures.</summary>
+    private static (List<Job> Plan, List<(string File, string Reason)> Failures) Plan(List<string> inputs, string format, string? outFolder, bool force, ProgressView view)
+    {
+        var plan = new List<Job>();
+        var failures = new List<(string File, string Reason)>();
+        var targets = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var input in inputs.Distinct(StringComparer.Ordinal))
+        {
+            var target = Path.Combine(outFolder ?? Path.GetDirectoryName(Path.GetFullPath(input))!, Path.GetFileNameWithoutExtension(input) + "." + format);
+            if (target == Path.GetFullPath(input))
+            {
+                failures.Add((input, "it is already in that format here; use --out DIR to convert it into another folder."));
+            }
+            else if (!targets.Add(target))
+            {
+                failures.Add((input, $"another input also becomes {target}; convert them into separate folders with --out."));
+            }
+            else if (File.Exists(target) && !force)
+            {
+                failures.Add((input, $"{target} exists; pass --force to overwrite it."));
+            }
+            else
+            {
+                plan.Add(new Job(input, target, view.Add(Path.GetFileName(input), new FileInfo(input).Length)));
+            }
+        }
+
+        return (plan, failures);
     }
 
     private static async Task ConvertOneAsync(

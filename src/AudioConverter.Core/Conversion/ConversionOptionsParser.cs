@@ -51,32 +51,7 @@ public static class ConversionOptionsParser
     public static OptionsResult Parse(IEnumerable<KeyValuePair<string, string?>> fields, AudioFormat target, ConversionOptions? basis = null, string? basisFormat = null)
     {
         var errors = new Dictionary<string, string[]>();
-        var given = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (rawName, value) in fields)
-        {
-            var name = Names.FirstOrDefault(n => n.Equals(rawName, StringComparison.OrdinalIgnoreCase));
-            if (name is null)
-            {
-                errors[rawName] = [$"'{Shorten(rawName)}' is not an option; {target.Name}'s options are {string.Join(", ", NamesFor(target))}."];
-            }
-            else if (given.ContainsKey(name))
-            {
-                errors[name] = [$"{name} is given twice; give it once."];
-            }
-            else if (!Applies(name, target))
-            {
-                given[name] = value;
-                errors[name] = [NotAnOptionOf(name, target)];
-            }
-            else
-            {
-                given[name] = value;
-                if (value is not null && value.Trim().Length == 0)
-                {
-                    errors[name] = [$"{name} is empty; {Allowed(name, target)}, or leave it out."];
-                }
-            }
-        }
+        var given = Given(fields, target, errors);
 
         var options = basis ?? ConversionOptions.None;
         var sameFormat = basis is not null && string.Equals(basisFormat, target.Name, StringComparison.OrdinalIgnoreCase);
@@ -130,6 +105,39 @@ public static class ConversionOptionsParser
         return new OptionsResult(options, errors);
     }
 
+    /// <summary>The fields by their option's name; unknown, repeated, inapplicable and empty ones are added to <paramref name="errors"/>.</summary>
+    private static Dictionary<string, string?> Given(IEnumerable<KeyValuePair<string, string?>> fields, AudioFormat target, Dictionary<string, string[]> errors)
+    {
+        var given = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (rawName, value) in fields)
+        {
+            var name = Names.FirstOrDefault(n => n.Equals(rawName, StringComparison.OrdinalIgnoreCase));
+            if (name is null)
+            {
+                errors[rawName] = [$"'{Shorten(rawName)}' is not an option; {target.Name}'s options are {string.Join(", ", NamesFor(target))}."];
+            }
+            else if (given.ContainsKey(name))
+            {
+                errors[name] = [$"{name} is given twice; give it once."];
+            }
+            else if (!Applies(name, target))
+            {
+                given[name] = value;
+                errors[name] = [NotAnOptionOf(name, target)];
+            }
+            else
+            {
+                given[name] = value;
+                if (value is not null && value.Trim().Length == 0)
+                {
+                    errors[name] = [$"{name} is empty; {Allowed(name, target)}, or leave it out."];
+                }
+            }
+        }
+
+        return given;
+    }
+
     /// <summary>Checks options carried over from a basis, and those that depend on each other.</summary>
     private static void CheckTogether(ConversionOptions options, AudioFormat target, Dictionary<string, string?> given, Dictionary<string, string[]> errors)
     {
@@ -166,99 +174,126 @@ public static class ConversionOptionsParser
         }
     }
 
-    private static (ConversionOptions Options, string? Error) Apply(ConversionOptions o, string name, string? value, AudioFormat target)
+    private static (ConversionOptions Options, string? Error) Apply(ConversionOptions o, string name, string? value, AudioFormat target) => name switch
+    {
+        "bitrate" => ApplyBitrate(o, value, target),
+        "quality" => ApplyQuality(o, value, target),
+        "sampleRate" => ApplySampleRate(o, value, target),
+        "channels" => ApplyChannels(o, value, target),
+        "start" or "end" or "fadeIn" or "fadeOut" or "loudness" or "truePeak" => ApplyDecimal(o, name, value, target),
+        "metadata" => ApplyMetadata(o, value),
+        "analyze" => ApplyAnalyze(o, value),
+        _ => ApplyTag(o, name, value),
+    };
+
+    private static (ConversionOptions Options, string? Error) ApplyBitrate(ConversionOptions o, string? value, AudioFormat target)
     {
         var caps = target.Capabilities;
-        switch (name)
+        if (value is null)
         {
-            case "bitrate":
-                if (value is null)
-                {
-                    return (o with { Bitrate = null }, null);
-                }
-
-                if (!TryInteger(value, out var kbps))
-                {
-                    return (o, $"bitrate '{Shorten(value)}' is not a whole number of kbps; {Allowed(name, target)}.");
-                }
-
-                return kbps > caps.Bitrate!.Max ? (o, $"bitrate {kbps} is above {target.Name}'s maximum of {caps.Bitrate.Max} kbps.")
-                    : kbps < caps.Bitrate.Min ? (o, $"bitrate {kbps} is below {target.Name}'s minimum of {caps.Bitrate.Min} kbps.")
-                    : (o with { Bitrate = kbps }, null);
-            case "quality":
-                if (value is null)
-                {
-                    return (o with { Quality = null }, null);
-                }
-
-                if (!TryDecimal(value, out var quality))
-                {
-                    return (o, $"quality '{Shorten(value)}' is not a number; {Allowed(name, target)}.");
-                }
-
-                return quality < caps.Quality!.Min || quality > caps.Quality.Max
-                    ? (o, $"quality {Number(quality)} is outside {target.Name}'s scale of {Number(caps.Quality.Min)} to {Number(caps.Quality.Max)} ({Number(caps.Quality.Best)} is best).")
-                    : (o with { Quality = quality }, null);
-            case "sampleRate":
-                if (value is null)
-                {
-                    return (o with { SampleRate = null }, null);
-                }
-
-                if (!TryInteger(value, out var rate))
-                {
-                    return (o, $"sampleRate '{Shorten(value)}' is not a whole number of Hz; {Allowed(name, target)}.");
-                }
-
-                return CheckSampleRate(rate, target) is { } rateError ? (o, rateError) : (o with { SampleRate = rate }, null);
-            case "channels":
-                if (value is null)
-                {
-                    return (o with { Channels = null }, null);
-                }
-
-                if (!TryInteger(value, out var channels))
-                {
-                    return (o, $"channels '{Shorten(value)}' is not a whole number; {Allowed(name, target)}.");
-                }
-
-                return channels > caps.MaxChannels ? (o, $"channels {channels} is above {target.Name}'s maximum of {caps.MaxChannels}.")
-                    : channels < 1 ? (o, $"channels {channels} is below the minimum of 1 (mono).")
-                    : (o with { Channels = channels }, null);
-            case "start" or "end" or "fadeIn" or "fadeOut" or "loudness" or "truePeak":
-                return ApplyDecimal(o, name, value, target);
-            case "metadata":
-                var mode = value?.Trim().ToLowerInvariant() ?? ConversionOptions.MetadataKeep;
-                return mode is ConversionOptions.MetadataKeep or ConversionOptions.MetadataStrip
-                    ? (o with { Metadata = mode }, null)
-                    : (o, $"metadata '{Shorten(value!)}' is not allowed; use keep or strip.");
-            case "analyze":
-                if (value is null)
-                {
-                    return (o with { Analyze = false }, null);
-                }
-
-                return bool.TryParse(value.Trim(), out var analyze)
-                    ? (o with { Analyze = analyze }, null)
-                    : (o, $"analyze '{Shorten(value)}' is not allowed; use true or false.");
-            default:
-                var tag = value is null ? null : SanitizeTag(value);
-                if (tag is not null && Encoding.UTF8.GetByteCount(tag) > MaxTagBytes)
-                {
-                    return (o, $"{name} is {Encoding.UTF8.GetByteCount(tag)} bytes long; the limit is {MaxTagBytes} bytes.");
-                }
-
-                return (name switch
-                {
-                    "title" => o with { Title = tag },
-                    "artist" => o with { Artist = tag },
-                    "album" => o with { Album = tag },
-                    "date" => o with { Date = tag },
-                    "genre" => o with { Genre = tag },
-                    "track" => o with { Track = tag },
-                    _ => o with { Comment = tag },
-                }, null);
+            return (o with { Bitrate = null }, null);
         }
+
+        if (!TryInteger(value, out var kbps))
+        {
+            return (o, $"bitrate '{Shorten(value)}' is not a whole number of kbps; {Allowed("bitrate", target)}.");
+        }
+
+        return kbps > caps.Bitrate!.Max ? (o, $"bitrate {kbps} is above {target.Name}'s maximum of {caps.Bitrate.Max} kbps.")
+            : kbps < caps.Bitrate.Min ? (o, $"bitrate {kbps} is below {target.Name}'s minimum of {caps.Bitrate.Min} kbps.")
+            : (o with { Bitrate = kbps }, null);
+    }
+
+    private static (ConversionOptions Options, string? Error) ApplyQuality(ConversionOptions o, string? value, AudioFormat target)
+    {
+        var caps = target.Capabilities;
+        if (value is null)
+        {
+            return (o with { Quality = null }, null);
+        }
+
+        if (!TryDecimal(value, out var quality))
+        {
+            return (o, $"quality '{Shorten(value)}' is not a number; {Allowed("quality", target)}.");
+        }
+
+        return quality < caps.Quality!.Min || quality > caps.Quality.Max
+            ? (o, $"quality {Number(quality)} is outside {target.Name}'s scale of {Number(caps.Quality.Min)} to {Number(caps.Quality.Max)} ({Number(caps.Quality.Best)} is best).")
+            : (o with { Quality = quality }, null);
+    }
+
+    private static (ConversionOptions Options, string? Error) ApplySampleRate(ConversionOptions o, string? value, AudioFormat target)
+    {
+        if (value is null)
+        {
+            return (o with { SampleRate = null }, null);
+        }
+
+        if (!TryInteger(value, out var rate))
+        {
+            return (o, $"sampleRate '{Shorten(value)}' is not a whole number of Hz; {Allowed("sampleRate", target)}.");
+        }
+
+        return CheckSampleRate(rate, target) is { } rateError ? (o, rateError) : (o with { SampleRate = rate }, null);
+    }
+
+    private static (ConversionOptions Options, string? Error) ApplyChannels(ConversionOptions o, string? value, AudioFormat target)
+    {
+        var caps = target.Capabilities;
+        if (value is null)
+        {
+            return (o with { Channels = null }, null);
+        }
+
+        if (!TryInteger(value, out var channels))
+        {
+            return (o, $"channels '{Shorten(value)}' is not a whole number; {Allowed("channels", target)}.");
+        }
+
+        return channels > caps.MaxChannels ? (o, $"channels {channels} is above {target.Name}'s maximum of {caps.MaxChannels}.")
+            : channels < 1 ? (o, $"channels {channels} is below the minimum of 1 (mono).")
+            : (o with { Channels = channels }, null);
+    }
+
+    private static (ConversionOptions Options, string? Error) ApplyMetadata(ConversionOptions o, string? value)
+    {
+        var mode = value?.Trim().ToLowerInvariant() ?? ConversionOptions.MetadataKeep;
+        return mode is ConversionOptions.MetadataKeep or ConversionOptions.MetadataStrip
+            ? (o with { Metadata = mode }, null)
+            : (o, $"metadata '{Shorten(value!)}' is not allowed; use keep or strip.");
+    }
+
+    private static (ConversionOptions Options, string? Error) ApplyAnalyze(ConversionOptions o, string? value)
+    {
+        if (value is null)
+        {
+            return (o with { Analyze = false }, null);
+        }
+
+        return bool.TryParse(value.Trim(), out var analyze)
+            ? (o with { Analyze = analyze }, null)
+            : (o, $"analyze '{Shorten(value)}' is not allowed; use true or false.");
+    }
+
+    /// <summary>A tag (title, artist, ...): control characters removed, at most <see cref="MaxTagBytes"/>; null removes it.</summary>
+    private static (ConversionOptions Options, string? Error) ApplyTag(ConversionOptions o, string name, string? value)
+    {
+        var tag = value is null ? null : SanitizeTag(value);
+        if (tag is not null && Encoding.UTF8.GetByteCount(tag) > MaxTagBytes)
+        {
+            return (o, $"{name} is {Encoding.UTF8.GetByteCount(tag)} bytes long; the limit is {MaxTagBytes} bytes.");
+        }
+
+        return (name switch
+        {
+            "title" => o with { Title = tag },
+            "artist" => o with { Artist = tag },
+            "album" => o with { Album = tag },
+            "date" => o with { Date = tag },
+            "genre" => o with { Genre = tag },
+            "track" => o with { Track = tag },
+            _ => o with { Comment = tag },
+        }, null);
     }
 
     private static (ConversionOptions, string?) ApplyDecimal(ConversionOptions o, string name, string? value, AudioFormat target)

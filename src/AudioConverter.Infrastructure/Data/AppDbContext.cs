@@ -21,6 +21,14 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        OnTasksCreating(modelBuilder);
+        OnNotificationsCreating(modelBuilder);
+        OnAccountDataCreating(modelBuilder);
+    }
+
+    /// <summary>Users, their tasks and the tasks' events.</summary>
+    private static void OnTasksCreating(ModelBuilder modelBuilder)
+    {
         modelBuilder.Entity<User>(user =>
         {
             user.ToTable("users");
@@ -69,7 +77,11 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             taskEvent.HasIndex(e => e.CreatedAt);
         });
 
-        OnNotificationsCreating(modelBuilder);
+    }
+
+    /// <summary>What else an account owns: its presets, API keys and idempotency records.</summary>
+    private static void OnAccountDataCreating(ModelBuilder modelBuilder)
+    {
         modelBuilder.Entity<Core.Presets.UserPreset>(preset =>
         {
             preset.ToTable("user_presets");
@@ -103,7 +115,6 @@ public class AppDbContext(DbContextOptions options) : DbContext(options)
             record.HasIndex(r => r.CreatedAt);
             record.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
         });
-        OnNotificationsCreating(modelBuilder);
     }
 
     /// <summary>Sets the shadow columns that make usernames and e-mails unique regardless of case.</summary>

@@ -9,7 +9,8 @@ public static partial class DatabaseInitializer
 {
     public static async Task InitializeAsync(IServiceProvider services, bool migrate, TimeSpan waitForSchema, ILogger logger, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + waitForSchema;
+        var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var deadline = clock.GetUtcNow() + waitForSchema;
         string? lastError = null;
         while (true)
         {
@@ -30,13 +31,13 @@ public static partial class DatabaseInitializer
                     return;
                 }
 
-                var pending = await db.Database.GetPendingMigrationsAsync(cancellationToken);
-                if (!pending.Any())
+                var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+                if (pending.Count == 0)
                 {
                     return;
                 }
 
-                LogWaitingForSchema(logger, pending.Count());
+                LogWaitingForSchema(logger, pending.Count);
             }
             catch (Exception e) when (e is not OperationCanceledException and not StartupConfigurationException)
             {
@@ -44,14 +45,14 @@ public static partial class DatabaseInitializer
                 LogDatabaseNotReady(logger, e.Message);
             }
 
-            if (DateTime.UtcNow >= deadline)
+            if (clock.GetUtcNow() >= deadline)
             {
                 throw new StartupConfigurationException(lastError is null
                     ? "The database schema is not up to date and no process applied the migrations in time; start an API with Database:MigrateOnStart=true."
                     : $"The database could not be reached (check Database:ConnectionString): {lastError}");
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
         }
     }
 

@@ -61,27 +61,7 @@ public static class FfmpegArguments
             notes.Add($"The input has {facts.Channels} channels; {target.Name} holds at most {caps.MaxChannels}, so they are mixed down to {Channels(channels)}.");
         }
 
-        var start = options.Start;
-        var end = options.End;
-        if (facts.DurationSeconds is { } duration)
-        {
-            if (start is { } s && s >= duration)
-            {
-                throw new MediaException($"start {Seconds(s)} s is at or past the end of the input, which is {Seconds(duration)} s long; choose an earlier start.", isInputFault: true);
-            }
-
-            if (end is { } e && e > duration)
-            {
-                notes.Add($"end {Seconds(e)} s is past the end of the input ({Seconds(duration)} s); the output runs to the input's end.");
-                end = null;
-            }
-        }
-
-        if (start is <= 0)
-        {
-            start = null;
-        }
-
+        var (start, end) = KeptPart(facts, options, notes);
         double? length = end is { } kept ? kept - (start ?? 0) : null;
         var expected = length ?? (facts.DurationSeconds is { } d ? d - (start ?? 0) : null);
 
@@ -102,6 +82,28 @@ public static class FfmpegArguments
 
         var mapCover = !options.StripMetadata && caps.CoverArt && input.HasCoverArt;
         return new ConversionPlan(target, options, headerless, copy, rate, channels, start, length, expected, mapCover, input.TagsOnStream, notes);
+    }
+
+    /// <summary>The part of the input kept: start and end checked against its length; null for the input's own start or end.</summary>
+    private static (double? Start, double? End) KeptPart(MediaFacts facts, ConversionOptions options, List<string> notes)
+    {
+        var start = options.Start;
+        var end = options.End;
+        if (facts.DurationSeconds is { } duration)
+        {
+            if (start is { } s && s >= duration)
+            {
+                throw new MediaException($"start {Seconds(s)} s is at or past the end of the input, which is {Seconds(duration)} s long; choose an earlier start.", isInputFault: true);
+            }
+
+            if (end is { } e && e > duration)
+            {
+                notes.Add($"end {Seconds(e)} s is past the end of the input ({Seconds(duration)} s); the output runs to the input's end.");
+                end = null;
+            }
+        }
+
+        return (start is <= 0 ? null : start, end);
     }
 
     /// <summary>True when the options ask for nothing but the target's own default bitrate or quality.</summary>
@@ -178,21 +180,7 @@ public static class FfmpegArguments
         }
         else
         {
-            var filters = Fades(plan);
-            if (options.Loudness is { } target && measured is not null)
-            {
-                var range = Math.Clamp(Math.Max(DefaultLoudnessRange, Math.Ceiling(measured.InputLra)), 1, 50);
-                filters.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"loudnorm=I={Number(target)}:TP={Number(PeakTarget(plan))}:LRA={Number(range)}:measured_I={Number(measured.InputI)}:measured_TP={Number(measured.InputTp)}:measured_LRA={Number(measured.InputLra)}:measured_thresh={Number(measured.InputThresh)}:offset={Number(measured.TargetOffset)}:linear=true:print_format=summary"));
-            }
-
-            if (filters.Count > 0)
-            {
-                arguments.AddRange(["-af", string.Join(',', filters)]);
-            }
-
-            arguments.AddRange(["-ar", Integer(plan.SampleRate), "-ac", Integer(plan.Channels)]);
-            arguments.AddRange(FormatEncoders.EncoderArguments(plan.Target, options));
+            arguments.AddRange(EncodeArguments(plan, measured));
         }
 
         if (plan.Copy && plan.Target.Name == "wav")
@@ -208,6 +196,28 @@ public static class FfmpegArguments
         arguments.AddRange(["-stats_period", "0.1"]);
         arguments.AddRange(["-t", Seconds(KeptSeconds(plan, limits)), "-fs", limits.MaxOutputBytes.ToString(CultureInfo.InvariantCulture)]);
         arguments.AddRange(["-f", FormatEncoders.Muxer(plan.Target), "file:" + outputPath]);
+        return arguments;
+    }
+
+    /// <summary>What an encoding (not a copy) adds: the filters (fades, the second loudnorm pass), the layout and the encoder.</summary>
+    private static List<string> EncodeArguments(ConversionPlan plan, LoudnormMeasurement? measured)
+    {
+        var arguments = new List<string>();
+        var filters = Fades(plan);
+        if (plan.Options.Loudness is { } target && measured is not null)
+        {
+            var range = Math.Clamp(Math.Max(DefaultLoudnessRange, Math.Ceiling(measured.InputLra)), 1, 50);
+            filters.Add(string.Create(CultureInfo.InvariantCulture,
+                $"loudnorm=I={Number(target)}:TP={Number(PeakTarget(plan))}:LRA={Number(range)}:measured_I={Number(measured.InputI)}:measured_TP={Number(measured.InputTp)}:measured_LRA={Number(measured.InputLra)}:measured_thresh={Number(measured.InputThresh)}:offset={Number(measured.TargetOffset)}:linear=true:print_format=summary"));
+        }
+
+        if (filters.Count > 0)
+        {
+            arguments.AddRange(["-af", string.Join(',', filters)]);
+        }
+
+        arguments.AddRange(["-ar", Integer(plan.SampleRate), "-ac", Integer(plan.Channels)]);
+        arguments.AddRange(FormatEncoders.EncoderArguments(plan.Target, plan.Options));
         return arguments;
     }
 

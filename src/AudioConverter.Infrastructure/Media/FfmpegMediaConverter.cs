@@ -36,17 +36,8 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         var headerless = HeaderlessFormat.ForPath(request.InputPath);
 
         var input = await ProbeAsync(request.InputPath, headerless, Remaining(), isOutput: false, cancellationToken);
+        await CheckDurationAsync(input, request.InputPath, headerless, Remaining(), cancellationToken);
         var notes = new List<string>();
-        if (input.Facts.DurationSeconds is { } claimed && claimed > settings.MaxDurationSeconds)
-        {
-            // A header can lie either way: refuse only if audio really goes on past the limit.
-            var past = await RunFfmpegAsync(FfmpegArguments.DecodesPast(request.InputPath, headerless, settings.MaxDurationSeconds), Remaining(), null, cancellationToken);
-            if (past.Seconds > 0)
-            {
-                throw new MediaException($"The audio is {FormatDuration(claimed)} long; the limit is {FormatDuration(settings.MaxDurationSeconds)}.", isInputFault: true);
-            }
-        }
-
         var plan = FfmpegArguments.Plan(input, request.Target, request.Options, headerless);
         notes.AddRange(plan.Notes);
 
@@ -64,33 +55,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
         var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured), Remaining(), reporter.Report, cancellationToken);
         var measuredSeconds = conversion.Seconds;
-        if (!File.Exists(request.OutputPath))
-        {
-            // ffmpeg finished without an error, so it wrote the file: something else removed it, which is no fault of the input.
-            throw new MediaException("The converted file disappeared from the work folder before it could be checked.", isInputFault: false);
-        }
-
-        if (NoSpaceLeft(conversion.Run.Stderr))
-        {
-            // ffmpeg exits 0 with an empty file when the work folder's disk is full ("Error writing trailer ... No space left on device").
-            throw new MediaException("The worker's temp folder ran out of space while the file was converted.", isInputFault: false);
-        }
-
-        if (new FileInfo(request.OutputPath).Length == 0 || measuredSeconds <= 0)
-        {
-            throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
-        }
-
-        var bytes = new FileInfo(request.OutputPath).Length;
-        if (bytes >= settings.MaxOutputBytes - 64 * 1024)
-        {
-            throw new MediaException($"The output reached the size limit of {FormatBytes(settings.MaxOutputBytes)} and was cut short; choose a lower bitrate or sample rate, or a shorter part.", isInputFault: true);
-        }
-
-        if (plan.Length is null && measuredSeconds >= settings.MaxDurationSeconds - 0.05)
-        {
-            throw new MediaException($"The audio is longer than the limit of {FormatDuration(settings.MaxDurationSeconds)}; the conversion stopped there. Convert a shorter part with start and end.", isInputFault: true);
-        }
+        var bytes = CheckOutput(plan, request.OutputPath, measuredSeconds, conversion.Run.Stderr);
 
         if (plan.ExpectedSeconds is { } expected && Math.Abs(expected - measuredSeconds) > Math.Max(1, expected * 0.02) && plan.Length is null)
         {
@@ -106,20 +71,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             loudness = FfmpegOutputParser.ParseEbur128Summary(analysis.Run.Stderr);
         }
 
-        var peaksPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
-        IReadOnlyList<double> peaks;
-        try
-        {
-            await RunFfmpegAsync(FfmpegArguments.Peaks(request.OutputPath, measuredSeconds, settings.WaveformPoints, peaksPath), Remaining(), null, cancellationToken);
-            peaks = File.Exists(peaksPath)
-                ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
-                : [];
-        }
-        finally
-        {
-            File.Delete(peaksPath);
-        }
-
+        var peaks = await PeaksAsync(request.OutputPath, measuredSeconds, Remaining(), cancellationToken);
         string sha256;
         await using (var file = File.OpenRead(request.OutputPath))
         {
@@ -134,6 +86,71 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         }
 
         return new ConversionResult(!plan.Copy, notes, inputFacts, output with { Bytes = bytes, Sha256 = sha256, Loudness = loudness }, peaks);
+    }
+
+    /// <summary>Refuses an input whose header claims more than the limit, if its audio really goes on past it.</summary>
+    private async Task CheckDurationAsync(ProbedMedia input, string inputPath, HeaderlessFormat? headerless, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (input.Facts.DurationSeconds is { } claimed && claimed > settings.MaxDurationSeconds)
+        {
+            // A header can lie either way: refuse only if audio really goes on past the limit.
+            var past = await RunFfmpegAsync(FfmpegArguments.DecodesPast(inputPath, headerless, settings.MaxDurationSeconds), timeout, null, cancellationToken);
+            if (past.Seconds > 0)
+            {
+                throw new MediaException($"The audio is {FormatDuration(claimed)} long; the limit is {FormatDuration(settings.MaxDurationSeconds)}.", isInputFault: true);
+            }
+        }
+    }
+
+    /// <summary>The output's size, once it is known to hold audio and not to have been cut short by a limit.</summary>
+    private long CheckOutput(ConversionPlan plan, string outputPath, double measuredSeconds, string stderr)
+    {
+        if (!File.Exists(outputPath))
+        {
+            // ffmpeg finished without an error, so it wrote the file: something else removed it, which is no fault of the input.
+            throw new MediaException("The converted file disappeared from the work folder before it could be checked.", isInputFault: false);
+        }
+
+        if (NoSpaceLeft(stderr))
+        {
+            // ffmpeg exits 0 with an empty file when the work folder's disk is full ("Error writing trailer ... No space left on device").
+            throw new MediaException("The worker's temp folder ran out of space while the file was converted.", isInputFault: false);
+        }
+
+        if (new FileInfo(outputPath).Length == 0 || measuredSeconds <= 0)
+        {
+            throw new MediaException("The file is not audio that can be decoded: the conversion produced no audio.", isInputFault: true);
+        }
+
+        var bytes = new FileInfo(outputPath).Length;
+        if (bytes >= settings.MaxOutputBytes - 64 * 1024)
+        {
+            throw new MediaException($"The output reached the size limit of {FormatBytes(settings.MaxOutputBytes)} and was cut short; choose a lower bitrate or sample rate, or a shorter part.", isInputFault: true);
+        }
+
+        if (plan.Length is null && measuredSeconds >= settings.MaxDurationSeconds - 0.05)
+        {
+            throw new MediaException($"The audio is longer than the limit of {FormatDuration(settings.MaxDurationSeconds)}; the conversion stopped there. Convert a shorter part with start and end.", isInputFault: true);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>The output's waveform: <see cref="MediaOptions.WaveformPoints"/> peaks, read from a file ffmpeg writes next to it.</summary>
+    private async Task<IReadOnlyList<double>> PeaksAsync(string outputPath, double measuredSeconds, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var peaksPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
+        try
+        {
+            await RunFfmpegAsync(FfmpegArguments.Peaks(outputPath, measuredSeconds, settings.WaveformPoints, peaksPath), timeout, null, cancellationToken);
+            return File.Exists(peaksPath)
+                ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
+                : [];
+        }
+        finally
+        {
+            File.Delete(peaksPath);
+        }
     }
 
     private async Task<ProbedMedia> ProbeAsync(string path, HeaderlessFormat? headerless, TimeSpan timeout, bool isOutput, CancellationToken cancellationToken)

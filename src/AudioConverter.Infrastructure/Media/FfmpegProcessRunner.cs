@@ -23,32 +23,7 @@ public sealed class FfmpegProcessRunner(MediaOptions settings)
     public async Task<ToolRun> RunAsync(string tool, IReadOnlyList<string> arguments, TimeSpan timeout,
         Func<string, bool>? refuse, Action<string>? readStdout, CancellationToken cancellationToken)
     {
-        // The command is wrapped, outermost first: prlimit bounds the memory, nice lowers the CPU priority below requests'.
-        var command = new List<string>();
-        if (settings.MemoryLimitMegabytes > 0)
-        {
-            command.AddRange([settings.PrlimitPath, "--as=" + (settings.MemoryLimitMegabytes * 1024L * 1024L).ToString(CultureInfo.InvariantCulture), "--"]);
-        }
-
-        if (settings.Niceness > 0)
-        {
-            command.AddRange(["nice", "-n", settings.Niceness.ToString(CultureInfo.InvariantCulture)]);
-        }
-
-        command.Add(tool);
-        var start = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            RedirectStandardInput = false,
-            UseShellExecute = false,
-            CreateNoWindow = true,
-        };
-        foreach (var argument in command.Skip(1).Concat(arguments))
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var start = StartInfo(tool, arguments, out var wrapped);
         using var process = new Process { StartInfo = start };
         try
         {
@@ -63,28 +38,8 @@ public sealed class FfmpegProcessRunner(MediaOptions settings)
         deadline.CancelAfter(timeout > TimeSpan.Zero ? timeout : TimeSpan.FromMilliseconds(1));
         using var refused = new CancellationTokenSource();
         var stderr = new StringBuilder();
-        var stderrTask = Task.Run(async () =>
-        {
-            while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                if (stderr.Length < MaxStderrChars)
-                {
-                    stderr.AppendLine(line.Length > 1000 ? line[..1000] : line);
-                }
-
-                if (!refused.IsCancellationRequested && refuse?.Invoke(line) == true)
-                {
-                    await refused.CancelAsync();
-                }
-            }
-        }, CancellationToken.None);
-        var stdoutTask = Task.Run(async () =>
-        {
-            while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
-            {
-                readStdout?.Invoke(line);
-            }
-        }, CancellationToken.None);
+        var stderrTask = Task.Run(() => ReadStderrAsync(process, stderr, refuse, refused), CancellationToken.None);
+        var stdoutTask = Task.Run(() => ReadStdoutAsync(process, readStdout), CancellationToken.None);
 
         using var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, refused.Token);
         var stopped = false;
@@ -113,11 +68,71 @@ public sealed class FfmpegProcessRunner(MediaOptions settings)
         var timedOut = stopped && !refused.IsCancellationRequested;
         var text = stderr.ToString();
         // prlimit and nice started, but could not run the tool itself.
-        if (!stopped && command.Count > 1 && process.ExitCode is 126 or 127)
+        if (!stopped && wrapped && process.ExitCode is 126 or 127)
         {
             throw new MediaException($"The converter could not be started ('{tool}' is not installed or not on PATH).", isInputFault: false);
         }
 
         return new ToolRun(stopped ? -1 : process.ExitCode, text, timedOut, refused.IsCancellationRequested);
+    }
+
+    /// <summary>
+    /// The tool's command line, wrapped, outermost first: prlimit bounds the memory, nice lowers the CPU priority
+    /// below requests'. <paramref name="wrapped"/> says whether a wrapper runs the tool.
+    /// </summary>
+    private ProcessStartInfo StartInfo(string tool, IReadOnlyList<string> arguments, out bool wrapped)
+    {
+        var command = new List<string>();
+        if (settings.MemoryLimitMegabytes > 0)
+        {
+            command.AddRange([settings.PrlimitPath, "--as=" + (settings.MemoryLimitMegabytes * 1024L * 1024L).ToString(CultureInfo.InvariantCulture), "--"]);
+        }
+
+        if (settings.Niceness > 0)
+        {
+            command.AddRange(["nice", "-n", settings.Niceness.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        command.Add(tool);
+        var start = new ProcessStartInfo(command[0])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+        };
+        foreach (var argument in command.Skip(1).Concat(arguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        wrapped = command.Count > 1;
+        return start;
+    }
+
+    /// <summary>Keeps the first <see cref="MaxStderrChars"/> of stderr, and cancels <paramref name="refused"/> at the first line refused.</summary>
+    private static async Task ReadStderrAsync(Process process, StringBuilder stderr, Func<string, bool>? refuse, CancellationTokenSource refused)
+    {
+        while (await process.StandardError.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            if (stderr.Length < MaxStderrChars)
+            {
+                stderr.AppendLine(line.Length > 1000 ? line[..1000] : line);
+            }
+
+            if (!refused.IsCancellationRequested && refuse?.Invoke(line) == true)
+            {
+                await refused.CancelAsync();
+            }
+        }
+    }
+
+    private static async Task ReadStdoutAsync(Process process, Action<string>? readStdout)
+    {
+        while (await process.StandardOutput.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            readStdout?.Invoke(line);
+        }
     }
 }

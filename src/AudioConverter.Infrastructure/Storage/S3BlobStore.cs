@@ -178,21 +178,25 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         }
         catch
         {
-            // An unfinished upload keeps its parts (and costs storage) until aborted.
-            try
-            {
-                await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = options.Bucket, Key = key, UploadId = upload.UploadId }, CancellationToken.None);
-            }
-            catch (AmazonServiceException)
-            {
-                // The bucket's lifecycle rule for incomplete uploads is the fallback.
-            }
-
+            await AbortQuietlyAsync(key, upload.UploadId);
             throw;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+
+    /// <summary>An unfinished upload keeps its parts (and costs storage) until aborted.</summary>
+    private async Task AbortQuietlyAsync(string key, string uploadId)
+    {
+        try
+        {
+            await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = options.Bucket, Key = key, UploadId = uploadId }, CancellationToken.None);
+        }
+        catch (AmazonServiceException)
+        {
+            // The bucket's lifecycle rule for incomplete uploads is the fallback.
         }
     }
 

@@ -3,6 +3,7 @@ using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Hosting;
 using AudioConverter.Server.Telemetry;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -56,7 +57,7 @@ public sealed partial class AdmissionFilter(BacklogMonitor backlog, IOptions<Adm
 
         if (limits.MaxQueuedTasksPerUser > 0 && http.User.Identity?.IsAuthenticated == true)
         {
-            var userId = TokenService.UserId(http.User);
+            var userId = CurrentUser.Of(http.User).Id;
             var db = http.RequestServices.GetRequiredService<AppDbContext>();
             var mine = await db.Tasks.CountAsync(t => t.UserId == userId && t.Status == ConversionStatus.Uploaded, cancellationToken);
             if (mine >= limits.MaxQueuedTasksPerUser)
@@ -69,7 +70,7 @@ public sealed partial class AdmissionFilter(BacklogMonitor backlog, IOptions<Adm
         return null;
     }
 
-    private IResult Refuse(HttpContext http, string reason, int status, TimeSpan retryAfter, string detail)
+    private ProblemHttpResult Refuse(HttpContext http, string reason, int status, TimeSpan retryAfter, string detail)
     {
         AudioConverterMetrics.AdmissionRefusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
         LogRefused(logger, reason, status);

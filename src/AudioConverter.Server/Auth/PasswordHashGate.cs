@@ -4,6 +4,7 @@ namespace AudioConverter.Server.Auth;
 /// Bounds how many password-hash computations run at once (one per core): a flood of logins from many addresses
 /// then queues here for a short wait and is refused with 503 beyond it, instead of taking every core from the rest.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A singleton that lives as long as the app; the semaphore's wait handle is never read, so it holds nothing to release.")]
 public sealed class PasswordHashGate(TimeProvider clock, int slots)
 {
     private readonly SemaphoreSlim semaphore = new(slots, slots);

@@ -32,6 +32,4 @@ public sealed class TokenService(IOptions<AuthOptions> options, SymmetricSecurit
         return (handler.CreateToken(descriptor), expires);
     }
 
-    public static long UserId(ClaimsPrincipal principal) =>
-        long.Parse(principal.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? throw new InvalidOperationException("The token has no subject."), System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -4,8 +4,8 @@ using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Media;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Hosting;
+using AudioConverter.Server.Tasks;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace AudioConverter.Server.Conversion;
 
@@ -25,7 +25,7 @@ public static class WaveformEndpoints
     }
 
     private static async Task<Results<Ok<WaveformResponse>, ValidationProblem, ProblemHttpResult>> GetAsync(
-        long id, string? points, HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+        long id, string? points, CurrentUser user, AppDbContext db, CancellationToken cancellationToken)
     {
         var count = DefaultPoints;
         if (points is not null && (!int.TryParse(points, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1 || count > MaxPoints))
@@ -33,8 +33,7 @@ public static class WaveformEndpoints
             return Problems.Validation("points", $"'points' must be a whole number from 1 to {MaxPoints}; got '{points}'.");
         }
 
-        var userId = TokenService.UserId(context.User);
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+        var task = await db.FindOwnedTaskAsync(user, id, cancellationToken);
         if (task is null)
         {
             return Problems.NotFound();

@@ -5,6 +5,7 @@ using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Hosting;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -23,31 +24,14 @@ public static partial class EventEndpoints
             .WithSummary("The caller's task events (text/event-stream); reconnect with Last-Event-ID to resume");
 
     private static async Task<IResult> StreamAsync(
-        HttpContext context, AppDbContext db, EventFeed feed, IOptions<EventsOptions> settings, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, AppDbContext db, EventFeed feed, IOptions<EventsOptions> settings, TimeProvider clock, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var options = settings.Value;
-        var userId = TokenService.UserId(context.User);
-        var raw = context.Request.Headers["Last-Event-ID"].ToString();
-        if (raw.Length == 0)
+        var userId = user.Id;
+        var (lastId, invalid) = await LastEventIdAsync(context.Request, db, feed, cancellationToken);
+        if (invalid is not null)
         {
-            raw = context.Request.Query["lastEventId"].ToString();
-        }
-
-        long? lastId = null;
-        if (raw.Length > 0)
-        {
-            if (!long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return Problems.Validation("Last-Event-ID", $"Last-Event-ID '{Shorten(raw)}' is not an event id; send the id of the last event received, or no Last-Event-ID to start from now.");
-            }
-
-            var newest = Math.Max(await db.TaskEvents.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0, feed.Position);
-            if (parsed > newest)
-            {
-                return Problems.Validation("Last-Event-ID", $"Last-Event-ID {parsed} is newer than any event ({newest}); it did not come from this service. Reconnect without it to start from now.");
-            }
-
-            lastId = parsed;
+            return invalid;
         }
 
         using var subscription = await feed.SubscribeAsync(userId, cancellationToken);
@@ -81,35 +65,7 @@ public static partial class EventEndpoints
             }
 
             var heartbeat = options.Heartbeat;
-            while (true)
-            {
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                wait.CancelAfter(heartbeat);
-                bool more;
-                try
-                {
-                    more = await subscription.Reader.WaitToReadAsync(wait.Token);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    await writer.WriteAsync(": heartbeat\n\n", cancellationToken);
-                    continue;
-                }
-
-                if (!more)
-                {
-                    break;
-                }
-
-                while (subscription.Reader.TryRead(out var taskEvent))
-                {
-                    if (taskEvent.Id > sent)
-                    {
-                        await writer.WriteAsync(Format(taskEvent), cancellationToken);
-                        sent = taskEvent.Id;
-                    }
-                }
-            }
+            await SendLiveAsync(subscription, writer, sent, heartbeat, cancellationToken);
         }
         catch (EventStreamOverflowException)
         {
@@ -126,6 +82,65 @@ public static partial class EventEndpoints
         }
 
         return Results.Empty;
+    }
+
+    /// <summary>Where a reconnecting client resumes (the Last-Event-ID header, or lastEventId for EventSource polyfills); null for now.</summary>
+    private static async Task<(long? LastId, ValidationProblem? Invalid)> LastEventIdAsync(HttpRequest request, AppDbContext db, EventFeed feed, CancellationToken cancellationToken)
+    {
+        var raw = request.Headers["Last-Event-ID"].ToString();
+        if (raw.Length == 0)
+        {
+            raw = request.Query["lastEventId"].ToString();
+        }
+
+        if (raw.Length == 0)
+        {
+            return (null, null);
+        }
+
+        if (!long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return (null, Problems.Validation("Last-Event-ID", $"Last-Event-ID '{Shorten(raw)}' is not an event id; send the id of the last event received, or no Last-Event-ID to start from now."));
+        }
+
+        var newest = Math.Max(await db.TaskEvents.MaxAsync(e => (long?)e.Id, cancellationToken) ?? 0, feed.Position);
+        return parsed > newest
+            ? (null, Problems.Validation("Last-Event-ID", $"Last-Event-ID {parsed} is newer than any event ({newest}); it did not come from this service. Reconnect without it to start from now."))
+            : (parsed, null);
+    }
+
+    /// <summary>Events as they happen, after <paramref name="sent"/>; a comment line every <paramref name="heartbeat"/> while none do.</summary>
+    private static async Task SendLiveAsync(EventSubscription subscription, StreamWriter writer, long sent, TimeSpan heartbeat, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(heartbeat);
+            bool more;
+            try
+            {
+                more = await subscription.Reader.WaitToReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await writer.WriteAsync(": heartbeat\n\n", cancellationToken);
+                continue;
+            }
+
+            if (!more)
+            {
+                return;
+            }
+
+            while (subscription.Reader.TryRead(out var taskEvent))
+            {
+                if (taskEvent.Id > sent)
+                {
+                    await writer.WriteAsync(Format(taskEvent), cancellationToken);
+                    sent = taskEvent.Id;
+                }
+            }
+        }
     }
 
     private static async Task SendBacklogAsync(AppDbContext db, StreamWriter writer, long userId, long after, long upTo, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Hosting;
+using AudioConverter.Server.Tasks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -27,7 +28,7 @@ public static class ArchiveEndpoints
     }
 
     private static async Task<Results<PushStreamHttpResult, ValidationProblem, ProblemHttpResult>> ArchiveAsync(
-        string? ids, HttpContext context, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+        string? ids, CurrentUser user, HttpContext context, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
     {
         var wanted = new List<long>();
         foreach (var part in (ids ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -48,8 +49,7 @@ public static class ArchiveEndpoints
             return Problems.Validation("ids", $"'ids' must name 1 to {MaxTasks} tasks, e.g. ids=1,2,3; got {wanted.Count}.");
         }
 
-        var userId = TokenService.UserId(context.User);
-        var tasks = await db.Tasks.AsNoTracking().Where(t => t.UserId == userId && wanted.Contains(t.Id)).ToListAsync(cancellationToken);
+        var tasks = await db.Tasks.AsNoTracking().OwnedBy(user).Where(t => wanted.Contains(t.Id)).ToListAsync(cancellationToken);
         if (wanted.Except(tasks.Select(t => t.Id)).ToList() is { Count: > 0 } missing)
         {
             return TypedResults.Problem($"No task with the id {string.Join(", ", missing)} exists for this account.", statusCode: StatusCodes.Status404NotFound, title: "Not found.", type: Problems.NotFoundType);

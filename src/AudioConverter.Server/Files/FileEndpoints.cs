@@ -3,6 +3,7 @@ using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
 using AudioConverter.Server.Hosting;
+using AudioConverter.Server.Tasks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
@@ -23,16 +24,16 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> OriginalAsync(
-        long id, HttpContext context, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+        long id, CurrentUser user, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
     {
-        var task = await FindAsync(db, context, t => t.Id == id, cancellationToken);
+        var task = await FindAsync(db, user, t => t.Id == id, cancellationToken);
         return task is null ? Problems.NotFound() : await ServeAsync(blobs, task, converted: false, cancellationToken);
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ConvertedAsync(
-        long id, HttpContext context, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+        long id, CurrentUser user, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
     {
-        var task = await FindAsync(db, context, t => t.Id == id, cancellationToken);
+        var task = await FindAsync(db, user, t => t.Id == id, cancellationToken);
         if (task is null)
         {
             return Problems.NotFound();
@@ -49,7 +50,7 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ByStoredNameAsync(
-        string fileName, HttpContext context, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+        string fileName, CurrentUser user, AppDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
     {
         if (fileName.Length > 100 || fileName.Contains('/') || fileName.Contains('\\') || fileName.Contains("..", StringComparison.Ordinal))
         {
@@ -58,7 +59,7 @@ public static class FileEndpoints
 
         var originalKey = BlobKeys.Originals + fileName;
         var convertedKey = BlobKeys.Converted + fileName;
-        var task = await FindAsync(db, context, t => t.InputKey == originalKey || (t.OutputKey == convertedKey && t.Status == ConversionStatus.Processed), cancellationToken);
+        var task = await FindAsync(db, user, t => t.InputKey == originalKey || (t.OutputKey == convertedKey && t.Status == ConversionStatus.Processed), cancellationToken);
         if (task is null)
         {
             return Problems.NotFound("file");
@@ -67,11 +68,8 @@ public static class FileEndpoints
         return await ServeAsync(blobs, task, converted: task.InputKey != originalKey, cancellationToken);
     }
 
-    private static Task<ConversionTask?> FindAsync(AppDbContext db, HttpContext context, System.Linq.Expressions.Expression<Func<ConversionTask, bool>> predicate, CancellationToken cancellationToken)
-    {
-        var userId = TokenService.UserId(context.User);
-        return db.Tasks.AsNoTracking().Where(t => t.UserId == userId).Where(predicate).FirstOrDefaultAsync(cancellationToken);
-    }
+    private static Task<ConversionTask?> FindAsync(AppDbContext db, CurrentUser user, System.Linq.Expressions.Expression<Func<ConversionTask, bool>> predicate, CancellationToken cancellationToken) =>
+        db.Tasks.AsNoTracking().OwnedBy(user).Where(predicate).FirstOrDefaultAsync(cancellationToken);
 
     private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> ServeAsync(IBlobStore blobs, ConversionTask task, bool converted, CancellationToken cancellationToken)
     {

@@ -58,14 +58,14 @@ public static partial class SignedLinks
         await next(context);
     });
 
-    private static Results<Ok<LinkResponse>, ValidationProblem> CreateAsync(LinkRequest body, HttpContext context, TimeProvider clock)
+    private static Results<Ok<LinkResponse>, ValidationProblem> CreateAsync(LinkRequest body, CurrentUser user, HttpContext context, TimeProvider clock)
     {
         if (body.Path is null || body.Path.Length > 4000 || !Signable().IsMatch(body.Path))
         {
             return Problems.Validation("path", "Only a file route can be linked: /api/tasks/{id}/original, /api/tasks/{id}/converted or /api/tasks/archive?ids=1,2,3.");
         }
 
-        var userId = TokenService.UserId(context.User).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var userId = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var expires = clock.GetUtcNow() + Lifetime;
         var token = Protector(context.RequestServices).Protect(userId + "\n" + body.Path, expires);
         var separator = body.Path.Contains('?', StringComparison.Ordinal) ? '&' : '?';

@@ -14,6 +14,8 @@ public static class ListenAddresses
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
+    private static readonly string[] StandardAddressKeys = ["urls", "http_ports", "https_ports"];
+
     /// <summary>
     /// Where to listen. The standard settings win: --urls, Urls or ASPNETCORE_URLS, then ASPNETCORE_HTTP_PORTS /
     /// HTTP_PORTS (and the HTTPS ones); then PORT, as App Engine and Cloud Run set it (all interfaces); then the default,
@@ -22,7 +24,7 @@ public static class ListenAddresses
     public static void ChooseListenAddresses(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        if (new[] { "urls", "http_ports", "https_ports" }.Any(key => !string.IsNullOrWhiteSpace(configuration[key])))
+        if (StandardAddressKeys.Any(key => !string.IsNullOrWhiteSpace(configuration[key])))
         {
             return;
         }

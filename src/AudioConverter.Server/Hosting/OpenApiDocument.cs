@@ -21,174 +21,207 @@ public static class OpenApiDocument
         options.OpenApiVersion = OpenApiSpecVersion.OpenApi3_0;
         options.AddDocumentTransformer((document, context, cancellationToken) =>
         {
-            document.Info = new OpenApiInfo
-            {
-                Title = "AudioConverter API",
-                Version = "v1",
-                Description = "Sign up, log in for a bearer token (or create an API key), upload audio with the format you want, follow the task, download the result. Errors are application/problem+json.",
-                License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
-            };
-            document.Servers = [new OpenApiServer { Url = "/", Description = "This server" }];
-            document.Components ??= new OpenApiComponents();
-            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
-            document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "bearer",
-                BearerFormat = "JWT",
-                Description = "The token from POST /api/auth/login (valid for the configured lifetime, two hours by default).",
-            };
-            document.Components.SecuritySchemes["ApiKey"] = new OpenApiSecurityScheme
-            {
-                Type = SecuritySchemeType.Http,
-                Scheme = "bearer",
-                BearerFormat = "ack_ + 43 base64url characters",
-                Description = "An API key from POST /api/keys, sent as 'Authorization: Bearer ack_...'. Each operation's x-required-scope says which scope it needs "
-                    + $"({string.Join(", ", ApiKeyScopes.All)}); operations without it need a login token.",
-            };
-            document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
-            document.Components.Schemas[ProblemSchema] = new OpenApiSchema
-            {
-                Type = JsonSchemaType.Object,
-                Description = "RFC 9457 problem details; 'detail' is a sentence a person can act on. Validation problems add 'errors' (field to messages).",
-                Properties = new Dictionary<string, IOpenApiSchema>
-                {
-                    ["type"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                    ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                    ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
-                    ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                    ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                    ["scope"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "On 403: the API-key scope the route needs." },
-                    ["errors"] = new OpenApiSchema
-                    {
-                        Type = JsonSchemaType.Object,
-                        AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
-                    },
-                },
-            };
-            // The upload and the problems are described by hand below; the generated stand-ins would be unused.
-            document.Components.Schemas.Remove("IFormFile");
-            document.Components.Schemas.Remove("HttpValidationProblemDetails");
-            document.Tags ??= new HashSet<OpenApiTag>();
-            foreach (var tag in document.Tags)
-            {
-                tag.Description ??= tag.Name;
-            }
-
+            DescribeDocument(document);
             return Task.CompletedTask;
         });
         options.AddSchemaTransformer((schema, context, cancellationToken) =>
         {
-            // The API reads numbers from strings too (JsonSerializerOptions.Web), which the generator shows as "integer or string";
-            // a client should send and expect plain numbers.
-            if (schema is OpenApiSchema { AnyOf: { Count: > 0 } anyOf } concrete && anyOf.FirstOrDefault(a => a.Type is JsonSchemaType.Integer or JsonSchemaType.Number) is { } number)
-            {
-                concrete.Type = number.Type;
-                concrete.Pattern = null;
-                concrete.AnyOf = null;
-            }
-            else if (schema is OpenApiSchema { Type: { } type } plain && (type & (JsonSchemaType.Integer | JsonSchemaType.Number)) != 0 && (type & JsonSchemaType.String) != 0)
-            {
-                plain.Type = type & ~JsonSchemaType.String;
-                plain.Pattern = null;
-            }
-
+            SendPlainNumbers(schema);
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, cancellationToken) =>
         {
-            var description = context.Description;
-            var method = description.HttpMethod ?? "GET";
-            var route = System.Text.RegularExpressions.Regex.Replace("/" + (description.RelativePath ?? "").TrimEnd('/'), @"\{(\w+):[^}]+\}", "{$1}");
-            var metadata = description.ActionDescriptor.EndpointMetadata;
-            var anonymous = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
-            operation.OperationId ??= OperationId(method, route);
-            var document = context.Document!;
-            operation.Responses ??= new OpenApiResponses();
-            // A handler's own ValidationProblem answers point at the generated stand-in, which the document drops: point them at Problem.
-            foreach (var media in operation.Responses.Values.SelectMany(r => r.Content?.Values ?? []))
-            {
-                if (media is OpenApiMediaType { Schema: OpenApiSchemaReference { Reference.Id: "HttpValidationProblemDetails" } } generated)
-                {
-                    generated.Schema = new OpenApiSchemaReference(ProblemSchema, document);
-                }
-            }
-
-            foreach (var (status, why) in ProblemStatuses(method, route, anonymous))
-            {
-                var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                operation.Responses[key] = new OpenApiResponse
-                {
-                    Description = why,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/problem+json"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(ProblemSchema, document) },
-                    },
-                };
-            }
-
-            if (anonymous)
-            {
-                operation.Security = [];
-            }
-            else
-            {
-                operation.Security =
-                [
-                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] },
-                    new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] },
-                ];
-                if (ApiKeyScopes.Required(method, route.Replace("{id}", "{id:long}", StringComparison.Ordinal)) is { } scope)
-                {
-                    operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
-                    operation.Extensions["x-required-scope"] = new JsonNodeExtension(JsonValue.Create(scope.Length == 0 ? "any" : scope));
-                }
-            }
-
-            if (method is "POST" or "PUT" && route is "/api/tasks" or "/api/tasks/{id}")
-            {
-                operation.Parameters ??= [];
-                operation.Parameters.Add(new OpenApiParameter
-                {
-                    Name = IdempotencyMiddleware.Header,
-                    In = ParameterLocation.Header,
-                    Required = false,
-                    Description = "1 to 255 characters, e.g. a UUID. The same key from the same user within 24 hours answers the first response again (header Idempotent-Replayed: true); another request under it is 422; a duplicate while the first runs is 409.",
-                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyMiddleware.MaxKeyLength },
-                });
-            }
-
-            if (method == "POST" && route == "/api/tasks")
-            {
-                operation.RequestBody = UploadBody();
-            }
-
-            if (method == "GET" && route is "/api/tasks/{id}/original" or "/api/tasks/{id}/converted" or "/api/download/{id}" or "/api/files/{fileName}")
-            {
-                operation.Responses["200"] = new OpenApiResponse
-                {
-                    Description = "The file, as an attachment (ETag, Last-Modified and Range supported); the content type is the file's audio type.",
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/octet-stream"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
-                    },
-                };
-            }
-
-            if (route == "/api/tasks/archive")
-            {
-                operation.Responses["200"] = new OpenApiResponse
-                {
-                    Description = "The ZIP, streamed; one entry per task, named after its file with the new extension.",
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/zip"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
-                    },
-                };
-            }
-
+            DescribeOperation(operation, context.Description, context.Document!);
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>The document's own parts: its info, both security schemes, the Problem schema and the tags.</summary>
+    private static void DescribeDocument(Microsoft.OpenApi.OpenApiDocument document)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "AudioConverter API",
+            Version = "v1",
+            Description = "Sign up, log in for a bearer token (or create an API key), upload audio with the format you want, follow the task, download the result. Errors are application/problem+json.",
+            License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" },
+        };
+        document.Servers = [new OpenApiServer { Url = "/", Description = "This server" }];
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "The token from POST /api/auth/login (valid for the configured lifetime, two hours by default).",
+        };
+        document.Components.SecuritySchemes["ApiKey"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "ack_ + 43 base64url characters",
+            Description = "An API key from POST /api/keys, sent as 'Authorization: Bearer ack_...'. Each operation's x-required-scope says which scope it needs "
+                + $"({string.Join(", ", ApiKeyScopes.All)}); operations without it need a login token.",
+        };
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[ProblemSchema] = ProblemDefinition();
+        // The upload and the problems are described by hand below; the generated stand-ins would be unused.
+        document.Components.Schemas.Remove("IFormFile");
+        document.Components.Schemas.Remove("HttpValidationProblemDetails");
+        document.Tags ??= new HashSet<OpenApiTag>();
+        foreach (var tag in document.Tags)
+        {
+            tag.Description ??= tag.Name;
+        }
+    }
+
+    /// <summary>RFC 9457 problem details, as every error answers.</summary>
+    private static OpenApiSchema ProblemDefinition() => new()
+    {
+        Type = JsonSchemaType.Object,
+        Description = "RFC 9457 problem details; 'detail' is a sentence a person can act on. Validation problems add 'errors' (field to messages).",
+        Properties = new Dictionary<string, IOpenApiSchema>
+        {
+            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String },
+            ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
+            ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
+            ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
+            ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String },
+            ["scope"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "On 403: the API-key scope the route needs." },
+            ["errors"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+            },
+        },
+    };
+
+    private static void SendPlainNumbers(OpenApiSchema schema)
+    {
+        // The API reads numbers from strings too (JsonSerializerOptions.Web), which the generator shows as "integer or string";
+        // a client should send and expect plain numbers.
+        if (schema is OpenApiSchema { AnyOf: { Count: > 0 } anyOf } concrete && anyOf.FirstOrDefault(a => a.Type is JsonSchemaType.Integer or JsonSchemaType.Number) is { } number)
+        {
+            concrete.Type = number.Type;
+            concrete.Pattern = null;
+            concrete.AnyOf = null;
+        }
+        else if (schema is OpenApiSchema { Type: { } type } plain && (type & (JsonSchemaType.Integer | JsonSchemaType.Number)) != 0 && (type & JsonSchemaType.String) != 0)
+        {
+            plain.Type = type & ~JsonSchemaType.String;
+            plain.Pattern = null;
+        }
+    }
+
+    private static void DescribeOperation(OpenApiOperation operation, Microsoft.AspNetCore.Mvc.ApiExplorer.ApiDescription description, Microsoft.OpenApi.OpenApiDocument document)
+    {
+        var method = description.HttpMethod ?? "GET";
+        var route = System.Text.RegularExpressions.Regex.Replace("/" + (description.RelativePath ?? "").TrimEnd('/'), @"\{(\w+):[^}]+\}", "{$1}");
+        var metadata = description.ActionDescriptor.EndpointMetadata;
+        var anonymous = metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any();
+        operation.OperationId ??= OperationId(method, route);
+        operation.Responses ??= new OpenApiResponses();
+        PointValidationProblemsAtProblem(operation.Responses, document);
+        AddProblemResponses(operation.Responses, document, method, route, anonymous);
+        AddSecurity(operation, document, method, route, anonymous);
+        DescribeBodies(operation, operation.Responses, method, route);
+    }
+
+    /// <summary>A handler's own ValidationProblem answers point at the generated stand-in, which the document drops: point them at Problem.</summary>
+    private static void PointValidationProblemsAtProblem(OpenApiResponses responses, Microsoft.OpenApi.OpenApiDocument document)
+    {
+        foreach (var media in responses.Values.SelectMany(r => r.Content?.Values ?? []))
+        {
+            if (media is OpenApiMediaType { Schema: OpenApiSchemaReference { Reference.Id: "HttpValidationProblemDetails" } } generated)
+            {
+                generated.Schema = new OpenApiSchemaReference(ProblemSchema, document);
+            }
+        }
+    }
+
+    private static void AddProblemResponses(OpenApiResponses responses, Microsoft.OpenApi.OpenApiDocument document, string method, string route, bool anonymous)
+    {
+        foreach (var (status, why) in ProblemStatuses(method, route, anonymous))
+        {
+            var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            responses[key] = new OpenApiResponse
+            {
+                Description = why,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new OpenApiMediaType { Schema = new OpenApiSchemaReference(ProblemSchema, document) },
+                },
+            };
+        }
+    }
+
+    /// <summary>Signup and login need nothing; every other route a login token or an API key (with the scope it names).</summary>
+    private static void AddSecurity(OpenApiOperation operation, Microsoft.OpenApi.OpenApiDocument document, string method, string route, bool anonymous)
+    {
+        if (anonymous)
+        {
+            operation.Security = [];
+        }
+        else
+        {
+            operation.Security =
+            [
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] },
+                new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] },
+            ];
+            if (ApiKeyScopes.Required(method, route.Replace("{id}", "{id:long}", StringComparison.Ordinal)) is { } scope)
+            {
+                operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+                operation.Extensions["x-required-scope"] = new JsonNodeExtension(JsonValue.Create(scope.Length == 0 ? "any" : scope));
+            }
+        }
+    }
+
+    /// <summary>The Idempotency-Key header, the multipart upload and the file downloads, which the generator cannot see.</summary>
+    private static void DescribeBodies(OpenApiOperation operation, OpenApiResponses responses, string method, string route)
+    {
+        if (method is "POST" or "PUT" && route is "/api/tasks" or "/api/tasks/{id}")
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyMiddleware.Header,
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "1 to 255 characters, e.g. a UUID. The same key from the same user within 24 hours answers the first response again (header Idempotent-Replayed: true); another request under it is 422; a duplicate while the first runs is 409.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyMiddleware.MaxKeyLength },
+            });
+        }
+
+        if (method == "POST" && route == "/api/tasks")
+        {
+            operation.RequestBody = UploadBody();
+        }
+
+        if (method == "GET" && route is "/api/tasks/{id}/original" or "/api/tasks/{id}/converted" or "/api/download/{id}" or "/api/files/{fileName}")
+        {
+            responses["200"] = new OpenApiResponse
+            {
+                Description = "The file, as an attachment (ETag, Last-Modified and Range supported); the content type is the file's audio type.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/octet-stream"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                },
+            };
+        }
+
+        if (route == "/api/tasks/archive")
+        {
+            responses["200"] = new OpenApiResponse
+            {
+                Description = "The ZIP, streamed; one entry per task, named after its file with the new extension.",
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/zip"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                },
+            };
+        }
     }
 
     /// <summary>The multipart upload, part by part.</summary>
@@ -231,6 +264,25 @@ public static class OpenApiDocument
         }
 
         var hasId = route.Contains("{id}", StringComparison.Ordinal) || route.Contains("{fileName}", StringComparison.Ordinal);
+        foreach (var problem in RouteProblems(method, route))
+        {
+            yield return problem;
+        }
+
+        if (hasId)
+        {
+            yield return (404, "Nothing with that identifier exists for this account.");
+        }
+
+        if (!route.StartsWith("/health", StringComparison.Ordinal))
+        {
+            yield return (503, "A backend (database, storage, queue) is unreachable; try again shortly.");
+        }
+    }
+
+    /// <summary>The problems particular to a route, beyond authentication, a missing id and an unreachable backend.</summary>
+    private static IEnumerable<(int Status, string Why)> RouteProblems(string method, string route)
+    {
         switch (method, route)
         {
             case ("POST", "/api/auth/signup"):
@@ -279,16 +331,6 @@ public static class OpenApiDocument
                 }
 
                 break;
-        }
-
-        if (hasId)
-        {
-            yield return (404, "Nothing with that identifier exists for this account.");
-        }
-
-        if (!route.StartsWith("/health", StringComparison.Ordinal))
-        {
-            yield return (503, "A backend (database, storage, queue) is unreachable; try again shortly.");
         }
     }
 

@@ -5,6 +5,7 @@ namespace AudioConverter.Server.Hosting;
 /// server binds its address, so without this a port already taken would stop the program after the worker had
 /// claimed tasks; with it, a failed bind leaves nothing started.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The host may call StopAsync after it disposed its services, so the token source is never disposed; without a timer it holds nothing to release.")]
 public sealed class StartsAfterTheServer<T>(T inner, IHostApplicationLifetime lifetime) : IHostedService
     where T : IHostedService
 {

@@ -9,7 +9,7 @@ namespace AudioConverter.Server.Hosting;
 /// </summary>
 public sealed partial class UnavailableExceptionHandler(IProblemDetailsService problems, ILogger<UnavailableExceptionHandler> logger) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         int status;
         string title, detail, type;
@@ -27,7 +27,7 @@ public sealed partial class UnavailableExceptionHandler(IProblemDetailsService p
             title = "Service unavailable.";
             detail = "A service this request needs is unavailable right now; try again in a few seconds.";
             type = Problems.UnavailableType;
-            context.Response.Headers.RetryAfter = "5";
+            httpContext.Response.Headers.RetryAfter = "5";
         }
         else
         {
@@ -38,10 +38,10 @@ public sealed partial class UnavailableExceptionHandler(IProblemDetailsService p
             type = Problems.InternalType;
         }
 
-        context.Response.StatusCode = status;
+        httpContext.Response.StatusCode = status;
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
-            HttpContext = context,
+            HttpContext = httpContext,
             ProblemDetails = Problems.Details(status, title, detail, type),
             Exception = exception,
         });

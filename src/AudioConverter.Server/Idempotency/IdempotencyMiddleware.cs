@@ -46,15 +46,9 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
         }
 
         var cancellationToken = context.RequestAborted;
-        var userId = TokenService.UserId(context.User);
+        var userId = CurrentUser.Of(context.User).Id;
         var now = clock.GetUtcNow().UtcDateTime;
-        var existing = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
-        if (existing is not null && (existing.CreatedAt <= now - Lifetime || (existing.Status is null && existing.CreatedAt <= now - InFlightLease)))
-        {
-            await db.IdempotencyRecords.Where(r => r.Id == existing.Id && r.CreatedAt == existing.CreatedAt).ExecuteDeleteAsync(cancellationToken);
-            existing = null;
-        }
-
+        var existing = await FindLiveAsync(db, userId, key, now, cancellationToken);
         if (existing is { Status: null })
         {
             await InFlightAsync(context);
@@ -65,16 +59,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
         var body = new FingerprintingStream(context.Request.Body, fingerprint);
         if (existing is not null)
         {
-            await body.DrainAsync(cancellationToken);
-            if (fingerprint.Finish() != existing.Fingerprint)
-            {
-                await WriteProblemAsync(context, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused.",
-                    "This Idempotency-Key was already used in the last 24 hours for a different request (another body or route); send a new key for a new request.",
-                    ReusedType);
-                return;
-            }
-
-            await ReplayAsync(context, existing);
+            await AnswerAgainAsync(context, existing, body, fingerprint, cancellationToken);
             return;
         }
 
@@ -91,6 +76,40 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
             return;
         }
 
+        await RunAndStoreAsync(context, db, record.Id, body, fingerprint, cancellationToken);
+    }
+
+    /// <summary>The record of this key, unless it has expired or its first request died holding it (then it is deleted).</summary>
+    private static async Task<IdempotencyRecord?> FindLiveAsync(AppDbContext db, long userId, string key, DateTime now, CancellationToken cancellationToken)
+    {
+        var existing = await db.IdempotencyRecords.AsNoTracking().FirstOrDefaultAsync(r => r.UserId == userId && r.Key == key, cancellationToken);
+        if (existing is not null && (existing.CreatedAt <= now - Lifetime || (existing.Status is null && existing.CreatedAt <= now - InFlightLease)))
+        {
+            await db.IdempotencyRecords.Where(r => r.Id == existing.Id && r.CreatedAt == existing.CreatedAt).ExecuteDeleteAsync(cancellationToken);
+            return null;
+        }
+
+        return existing;
+    }
+
+    /// <summary>A repeat of a finished request: the stored answer if it is the same request, 422 if the key is reused for another.</summary>
+    private static async Task AnswerAgainAsync(HttpContext context, IdempotencyRecord existing, FingerprintingStream body, RequestFingerprint fingerprint, CancellationToken cancellationToken)
+    {
+        await body.DrainAsync(cancellationToken);
+        if (fingerprint.Finish() != existing.Fingerprint)
+        {
+            await WriteProblemAsync(context, StatusCodes.Status422UnprocessableEntity, "Idempotency-Key reused.",
+                "This Idempotency-Key was already used in the last 24 hours for a different request (another body or route); send a new key for a new request.",
+                ReusedType);
+            return;
+        }
+
+        await ReplayAsync(context, existing);
+    }
+
+    /// <summary>The first request with this key: runs it, and stores its answer when it succeeded; otherwise frees the key.</summary>
+    private async Task RunAndStoreAsync(HttpContext context, AppDbContext db, long recordId, FingerprintingStream body, RequestFingerprint fingerprint, CancellationToken cancellationToken)
+    {
         var originalRequestBody = context.Request.Body;
         var originalResponseBody = context.Response.Body;
         await using var capture = new CapturingStream(originalResponseBody, MaxStoredBodyBytes);
@@ -108,7 +127,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
                 var location = context.Response.Headers.Location.ToString();
                 var captured = capture.Captured;
                 var print = fingerprint.Finish();
-                stored = await db.IdempotencyRecords.Where(r => r.Id == record.Id).ExecuteUpdateAsync(s => s
+                stored = await db.IdempotencyRecords.Where(r => r.Id == recordId).ExecuteUpdateAsync(s => s
                     .SetProperty(r => r.Status, status)
                     .SetProperty(r => r.ContentType, contentType)
                     .SetProperty(r => r.Location, location.Length > 0 ? location : null)
@@ -122,7 +141,7 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
             context.Response.Body = originalResponseBody;
             if (!stored)
             {
-                await ReleaseAsync(db, record.Id);
+                await ReleaseAsync(db, recordId);
             }
         }
     }

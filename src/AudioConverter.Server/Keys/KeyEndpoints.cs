@@ -38,7 +38,7 @@ public static class KeyEndpoints
     }
 
     private static async Task<Results<Created<CreatedKeyResponse>, ValidationProblem>> CreateAsync(
-        HttpRequest request, HttpContext context, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        HttpRequest request, CurrentUser user, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<CreateKeyRequest>(request, cancellationToken);
         if (body is null)
@@ -69,7 +69,7 @@ public static class KeyEndpoints
             errors["expiresAt"] = ["'expiresAt' must be in the future (an ISO 8601 time, e.g. 2030-01-01T00:00:00Z), or left out for a key that does not expire."];
         }
 
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         if (errors.Count == 0 && await db.ApiKeys.CountAsync(k => k.UserId == userId && k.RevokedAt == null, cancellationToken) >= MaxActiveKeys)
         {
             errors["name"] = [$"This account already has {MaxActiveKeys} keys; revoke one it no longer needs first."];
@@ -97,16 +97,16 @@ public static class KeyEndpoints
         return TypedResults.Created($"/api/keys/{key.Id}", new CreatedKeyResponse(key.Id, key.Name, shown.Scopes, key.Prefix, shown.CreatedAt, shown.ExpiresAt, secret));
     }
 
-    private static async Task<Ok<List<KeyResponse>>> ListAsync(HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<List<KeyResponse>>> ListAsync(CurrentUser user, AppDbContext db, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var keys = await db.ApiKeys.AsNoTracking().Where(k => k.UserId == userId).OrderBy(k => k.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(keys.Select(KeyResponse.From).ToList());
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(long id, HttpContext context, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(long id, CurrentUser user, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var now = clock.GetUtcNow().UtcDateTime;
         if (!await db.ApiKeys.AnyAsync(k => k.Id == id && k.UserId == userId, cancellationToken))
         {

@@ -45,9 +45,9 @@ public static class AccountEndpoints
     private static string BaseUrl(NotificationOptions mail, HttpRequest request) =>
         mail.BaseUrl.Length > 0 ? mail.BaseUrl : $"{request.Scheme}://{request.Host}";
 
-    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAsync(HttpContext context, AppDbContext db, Microsoft.Extensions.Options.IOptions<Tasks.UploadOptions> uploads, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AccountResponse>, ProblemHttpResult>> GetAsync(CurrentUser current, AppDbContext db, Microsoft.Extensions.Options.IOptions<Tasks.UploadOptions> uploads, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = current.Id;
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
         if (user is null)
         {
@@ -61,7 +61,7 @@ public static class AccountEndpoints
     }
 
     private static async Task<Results<Ok<AccountResponse>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        HttpContext context, AppDbContext db, Microsoft.Extensions.Options.IOptions<Tasks.UploadOptions> uploads, CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, AppDbContext db, Microsoft.Extensions.Options.IOptions<Tasks.UploadOptions> uploads, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<AccountUpdate>(context.Request, cancellationToken);
         if (body is null)
@@ -74,9 +74,9 @@ public static class AccountEndpoints
             return Problems.Validation("notifications", "Send {\"notifications\": true} or {\"notifications\": false}.");
         }
 
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var changed = await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.NotificationsEnabled, body.Notifications.Value), cancellationToken);
-        return changed == 0 ? Problems.NotFound("account") : (await GetAsync(context, db, uploads, cancellationToken)).Result switch
+        return changed == 0 ? Problems.NotFound("account") : (await GetAsync(user, db, uploads, cancellationToken)).Result switch
         {
             Ok<AccountResponse> ok => ok,
             ProblemHttpResult problem => problem,
@@ -85,9 +85,9 @@ public static class AccountEndpoints
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> ResendAsync(
-        HttpContext context, AppDbContext db, NotificationOptions mail, TimeProvider clock, CancellationToken cancellationToken)
+        CurrentUser current, HttpContext context, AppDbContext db, NotificationOptions mail, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = current.Id;
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, cancellationToken);
         if (user is null)
         {

@@ -111,6 +111,28 @@ public sealed partial class OutboxDispatcher(
         }
 
         events = events.GetRange(0, take);
+        var messages = await MessagesAsync(db, events, cancellationToken);
+
+        // The cursor moves only from where this dispatcher read it: a second dispatcher that read the same batch changes nothing.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var last = events[^1].Id;
+        var moved = await db.OutboxCursors.Where(c => c.Name == CursorName && c.Position == cursor.Position)
+            .ExecuteUpdateAsync(c => c.SetProperty(x => x.Position, last), cancellationToken);
+        if (moved == 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return true;
+        }
+
+        db.Outbox.AddRange(messages);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return take == options.BatchSize;
+    }
+
+    /// <summary>The messages a batch of events makes: one per matching webhook endpoint, and a mail where the user wants one.</summary>
+    private async Task<List<OutboxMessage>> MessagesAsync(AppDbContext db, List<TaskEvent> events, CancellationToken cancellationToken)
+    {
         var users = events.Select(e => e.UserId).Distinct().ToList();
         var endpoints = await db.WebhookEndpoints.AsNoTracking().Where(w => users.Contains(w.UserId) && w.Enabled).ToListAsync(cancellationToken);
         var mailTo = await db.Users.AsNoTracking()
@@ -154,21 +176,7 @@ public sealed partial class OutboxDispatcher(
             }
         }
 
-        // The cursor moves only from where this dispatcher read it: a second dispatcher that read the same batch changes nothing.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var last = events[^1].Id;
-        var moved = await db.OutboxCursors.Where(c => c.Name == CursorName && c.Position == cursor.Position)
-            .ExecuteUpdateAsync(c => c.SetProperty(x => x.Position, last), cancellationToken);
-        if (moved == 0)
-        {
-            await transaction.RollbackAsync(cancellationToken);
-            return true;
-        }
-
-        db.Outbox.AddRange(messages);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return take == options.BatchSize;
+        return messages;
     }
 
     /// <summary>Claims due messages up to the free send slots and starts sending them; true when all slots were filled.</summary>

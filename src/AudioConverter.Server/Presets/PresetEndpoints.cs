@@ -46,9 +46,9 @@ public static class PresetEndpoints
         return json;
     }
 
-    private static async Task<Ok<JsonArray>> ListAsync(HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<JsonArray>> ListAsync(CurrentUser user, AppDbContext db, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var own = await db.UserPresets.AsNoTracking().Where(p => p.UserId == userId).OrderBy(p => p.Name).ToListAsync(cancellationToken);
         var all = new JsonArray();
         foreach (var preset in BuiltInPresets.All.Concat(own.Select(FromRow)))
@@ -60,7 +60,7 @@ public static class PresetEndpoints
     }
 
     private static async Task<Results<Created<JsonObject>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext context, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<PresetRequest>(context.Request, cancellationToken);
         if (body is null)
@@ -74,7 +74,7 @@ public static class PresetEndpoints
             return Problems.Validation(problems);
         }
 
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         if (BuiltInPresets.Find(name) is not null || await db.UserPresets.AnyAsync(p => p.UserId == userId && p.Name == name, cancellationToken))
         {
             return Problems.Conflict($"The preset name '{name}' is taken; choose another, or PUT /api/presets/{{name}} to change your own.");
@@ -102,9 +102,9 @@ public static class PresetEndpoints
     }
 
     private static async Task<Results<Ok<JsonObject>, ValidationProblem, ProblemHttpResult>> UpdateAsync(
-        string name, HttpContext context, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        string name, CurrentUser user, HttpContext context, AppDbContext db, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var row = await db.UserPresets.FirstOrDefaultAsync(p => p.UserId == userId && p.Name == name, cancellationToken);
         if (row is null)
         {
@@ -146,9 +146,9 @@ public static class PresetEndpoints
         return TypedResults.Ok(ToJson(FromRow(row)));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, CurrentUser user, AppDbContext db, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var deleted = await db.UserPresets.Where(p => p.UserId == userId && p.Name == name).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {

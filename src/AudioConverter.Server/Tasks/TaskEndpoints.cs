@@ -1,3 +1,4 @@
+using AudioConverter.Core.Conversion;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
@@ -26,7 +27,7 @@ public static class TaskEndpoints
     }
 
     private static async Task<Results<Ok<List<TaskResponse>>, ValidationProblem>> ListAsync(
-        string? max, string? order, string? after, HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+        string? max, string? order, string? after, CurrentUser user, HttpContext context, AppDbContext db, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var limit = 100;
@@ -60,9 +61,7 @@ public static class TaskEndpoints
         }
 
         // One row more than asked for tells whether a next page exists, without a count.
-        var userId = TokenService.UserId(context.User);
-        var tasks = await TaskListQuery.PageAsync(db, userId, newestFirst, cursor, limit + 1, cancellationToken);
-
+        var tasks = await TaskListQuery.PageAsync(db, user.Id, newestFirst, cursor, limit + 1, cancellationToken);
         if (tasks.Count > limit)
         {
             tasks.RemoveAt(limit);
@@ -73,18 +72,16 @@ public static class TaskEndpoints
         return TypedResults.Ok(tasks);
     }
 
-    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetAsync(long id, HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetAsync(long id, CurrentUser user, AppDbContext db, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+        var task = await db.FindOwnedTaskAsync(user, id, cancellationToken);
         return task is null ? Problems.NotFound() : TypedResults.Ok(TaskResponse.From(task));
     }
 
     private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> ReconvertAsync(
-        long id, HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, CancellationToken cancellationToken)
+        long id, CurrentUser user, HttpContext context, [AsParameters] TaskServices services, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
-        var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+        var task = await services.Db.FindOwnedTaskAsync(user, id, cancellationToken);
         if (task is null)
         {
             return Problems.NotFound();
@@ -96,19 +93,54 @@ public static class TaskEndpoints
             return Problems.Validation("body", error!);
         }
 
-        var webhookUrl = body.WebhookUrl;
-        if (webhookUrl is not null && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        var (invalid, format, options) = await ValidateAsync(body, task, context, services.Db, user, cancellationToken);
+        if (invalid is not null)
         {
-            return Problems.Validation(Webhooks.TaskWebhook.Field, webhookProblem);
+            return invalid;
+        }
+
+        var (replaced, refused) = await ReplaceAsync(task, format!.Name, options!.ToJson(), user, services, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (replaced!.OutputKey is not null)
+        {
+            await services.Blobs.DeleteAsync(replaced.OutputKey, CancellationToken.None);
+        }
+
+        var fresh = await services.Db.FindOwnedTaskAsync(user, id, CancellationToken.None);
+        if (fresh is null)
+        {
+            // Deleted by a concurrent request after this one won: nothing left to convert or to show.
+            return Problems.NotFound();
+        }
+
+        var webhookSecret = body.WebhookUrl is null ? null : await Webhooks.TaskWebhook.AttachAsync(services.Db, fresh, body.WebhookUrl, fresh.UpdatedAt, CancellationToken.None);
+        await services.Publisher.PublishAsync(id, fresh.Fence, CancellationToken.None);
+        return TypedResults.Ok(TaskResponse.From(fresh) with { WebhookSecret = webhookSecret });
+    }
+
+    /// <summary>
+    /// The PUT body's rules: a webhookUrl, then a preset that gives a format and options; fields given explicitly override it and the task's
+    /// own. Every field a feature reads from the body is validated here, each error under its field's name.
+    /// </summary>
+    private static async Task<(ValidationProblem? Invalid, AudioFormat? Format, ConversionOptions? Options)> ValidateAsync(
+        ReconvertRequest body, ConversionTask task, HttpContext context, AppDbContext db, CurrentUser user, CancellationToken cancellationToken)
+    {
+        if (body.WebhookUrl is { } webhookUrl && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        {
+            return (Problems.Validation(Webhooks.TaskWebhook.Field, webhookProblem), null, null);
         }
 
         Presets.Preset? preset = null;
         if (body.Fields?.Remove(Presets.PresetSelection.Field, out var presetField) == true)
         {
-            var (found, presetError) = await Presets.PresetSelection.FindAsync(db, userId, presetField.ValueKind == System.Text.Json.JsonValueKind.String ? presetField.GetString() : null, cancellationToken);
+            var (found, presetError) = await Presets.PresetSelection.FindAsync(db, user.Id, presetField.ValueKind == System.Text.Json.JsonValueKind.String ? presetField.GetString() : null, cancellationToken);
             if (found is null)
             {
-                return Problems.Validation(Presets.PresetSelection.Field, presetError!);
+                return (Problems.Validation(Presets.PresetSelection.Field, presetError!), null, null);
             }
 
             preset = found;
@@ -117,71 +149,58 @@ public static class TaskEndpoints
         var format = AudioFormat.Find(body.NewFormat ?? preset?.NewFormat ?? task.NewFormat);
         if (format is null)
         {
-            return Problems.Validation("newFormat", FormatError(body.NewFormat));
+            return (Problems.Validation("newFormat", FormatError(body.NewFormat)), null, null);
         }
 
         var options = preset is null ? body.ResolveOptions(format, task) : body.ResolveOptions(format, preset.Options, preset.NewFormat);
-        if (!options.IsValid)
-        {
-            return Problems.Validation(options.Errors.ToDictionary());
-        }
+        return options.IsValid ? (null, format, options.Options) : (Problems.Validation(options.Errors.ToDictionary()), null, null);
+    }
 
-        var optionsJson = options.Options!.ToJson();
-        // Compare and swap against the row as read: a worker finishing in between changes the output key, and the
-        // update is tried again on the fresh row, so the key deleted is always the one the winning update replaced.
+    /// <summary>
+    /// Compare and swap against the row as read: a worker finishing in between changes the output key, and the update
+    /// is tried again on the fresh row, so the key the caller deletes is always the one the winning update replaced.
+    /// </summary>
+    private static async Task<(ConversionTask? Replaced, ProblemHttpResult? Refused)> ReplaceAsync(
+        ConversionTask task, string format, string optionsJson, CurrentUser user, TaskServices services, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             if (task.Status == ConversionStatus.Processing)
             {
-                return Problems.Conflict("The task is being converted right now; wait until it is processed or failed, then try again.");
+                return (null, Problems.Conflict("The task is being converted right now; wait until it is processed or failed, then try again."));
             }
 
             if (task.Status == ConversionStatus.Expired)
             {
-                return Problems.Conflict("The task's files were removed after the retention period; upload the file again.");
+                return (null, Problems.Conflict("The task's files were removed after the retention period; upload the file again."));
             }
 
-            if (await transitions.ReconvertAsync(task, format.Name, optionsJson, cancellationToken))
+            if (await services.Transitions.ReconvertAsync(task, format, optionsJson, cancellationToken))
             {
-                break;
+                return (task, null);
             }
 
-            task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
-            if (task is null)
+            var current = await services.Db.FindOwnedTaskAsync(user, task.Id, cancellationToken);
+            if (current is null)
             {
-                return Problems.NotFound();
+                return (null, Problems.NotFound());
             }
 
             if (attempt >= 5)
             {
-                return Problems.Conflict("The task changed while it was being converted again; try again.");
+                return (null, Problems.Conflict("The task changed while it was being converted again; try again."));
             }
-        }
 
-        if (task.OutputKey is not null)
-        {
-            await blobs.DeleteAsync(task.OutputKey, CancellationToken.None);
+            task = current;
         }
-
-        var fresh = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, CancellationToken.None);
-        if (fresh is null)
-        {
-            // Deleted by a concurrent request after this one won: nothing left to convert or to show.
-            return Problems.NotFound();
-        }
-
-        var webhookSecret = webhookUrl is null ? null : await Webhooks.TaskWebhook.AttachAsync(db, fresh, webhookUrl, fresh.UpdatedAt, CancellationToken.None);
-        await publisher.PublishAsync(id, fresh.Fence, CancellationToken.None);
-        return TypedResults.Ok(TaskResponse.From(fresh) with { WebhookSecret = webhookSecret });
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        long id, HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, CancellationToken cancellationToken)
+        long id, CurrentUser user, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
         for (var attempt = 0; ; attempt++)
         {
-            var task = await db.Tasks.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.UserId == userId, cancellationToken);
+            var task = await db.FindOwnedTaskAsync(user, id, cancellationToken);
             if (task is null)
             {
                 return Problems.NotFound();

@@ -1,5 +1,4 @@
 using AudioConverter.Core.Conversion;
-using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Auth;
@@ -16,8 +15,7 @@ namespace AudioConverter.Server.Tasks;
 public static class UploadHandler
 {
     public static async Task<Results<Created<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        HttpContext context, AppDbContext db, IBlobStore blobs, TaskTransitions transitions, TaskPublisher publisher, IOptions<UploadOptions> options, TimeProvider clock,
-        CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, [AsParameters] TaskServices services, IOptions<UploadOptions> options, CancellationToken cancellationToken)
     {
         var limits = options.Value;
         if (UploadForm.CheckHeaders(context, limits, out var boundary) is { } badHeaders)
@@ -25,38 +23,33 @@ public static class UploadHandler
             return Refuse(badHeaders, limits);
         }
 
-        var userId = TokenService.UserId(context.User);
-        if (await UploadQuota.CheckAsync(db, userId, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
+        if (await UploadQuota.CheckAsync(services.Db, user.Id, limits, services.Clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overQuota)
         {
             return Problems.TooManyRequests(context.Response, overQuota.Detail, overQuota.RetryAfter);
         }
 
-        await using var form = await UploadForm.ReadAsync(context.Request, boundary, blobs, limits, cancellationToken);
+        // Every return from here deletes the stored file, unless the task that owns it was committed.
+        await using var form = await UploadForm.ReadAsync(context.Request, boundary, services.Blobs, limits, cancellationToken);
         if (form.Refusal is { } refusal)
         {
             return Refuse(refusal, limits);
         }
 
-        var (invalid, format, conversionOptions) = await ValidateAsync(form, db, userId, cancellationToken);
+        var (invalid, format, conversionOptions) = await ValidateAsync(form, context, services.Db, user.Id, cancellationToken);
         if (invalid is not null)
         {
             return invalid;
         }
 
         // Checked again with the real size: the body's length was not known before it was read.
-        if (await UploadQuota.CheckBytesAsync(db, userId, form.File!.Length, limits, clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
+        if (await UploadQuota.CheckBytesAsync(services.Db, user.Id, form.File!.Length, limits, services.Clock.GetUtcNow().UtcDateTime, cancellationToken) is { } overBytes)
         {
             return Problems.TooManyRequests(context.Response, overBytes.Detail, overBytes.RetryAfter);
         }
 
         var webhookUrl = form.Fields.GetValueOrDefault(Webhooks.TaskWebhook.Field);
-        if (webhookUrl is not null && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
-        {
-            return Problems.Validation(Webhooks.TaskWebhook.Field, webhookProblem);
-        }
-
-        var task = await InsertAndPublishAsync(transitions, publisher, userId, form, format!, conversionOptions!, clock, db, webhookUrl, cancellationToken);
-        return TypedResults.Created($"/api/tasks/{task.Task.Id}", TaskResponse.From(task.Task) with { WebhookSecret = task.WebhookSecret });
+        var (task, webhookSecret) = await InsertAndPublishAsync(services, user.Id, form, format!, conversionOptions!, webhookUrl, cancellationToken);
+        return TypedResults.Created($"/api/tasks/{task.Id}", TaskResponse.From(task) with { WebhookSecret = webhookSecret });
     }
 
     /// <summary>
@@ -64,7 +57,7 @@ public static class UploadHandler
     /// reads (conversion options, a webhook URL) are validated, each error under its field's name.
     /// </summary>
     private static async Task<(ValidationProblem? Invalid, AudioFormat? Format, ConversionOptions? Options)> ValidateAsync(
-        UploadForm form, AppDbContext db, long userId, CancellationToken cancellationToken)
+        UploadForm form, HttpContext context, AppDbContext db, long userId, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (form.FileRefusal is not null)
@@ -74,6 +67,11 @@ public static class UploadHandler
         else if (form.File is null)
         {
             errors["fileName"] = ["Attach the audio file as the multipart file part 'fileName'."];
+        }
+
+        if (form.Fields.GetValueOrDefault(Webhooks.TaskWebhook.Field) is { } webhookUrl && await Webhooks.TaskWebhook.ProblemAsync(webhookUrl, context, cancellationToken) is { } webhookProblem)
+        {
+            errors[Webhooks.TaskWebhook.Field] = [webhookProblem];
         }
 
         // A preset (built-in or the user's own) gives a format and options; parts given explicitly override it.
@@ -102,12 +100,11 @@ public static class UploadHandler
 
     /// <summary>Inserts the task for the stored file, keeps the file, and publishes the wake-up message.</summary>
     private static async Task<(ConversionTask Task, string? WebhookSecret)> InsertAndPublishAsync(
-        TaskTransitions transitions, TaskPublisher publisher, long userId, UploadForm form, AudioFormat format, ConversionOptions options, TimeProvider clock,
-        AppDbContext db, string? webhookUrl, CancellationToken cancellationToken)
+        TaskServices services, long userId, UploadForm form, AudioFormat format, ConversionOptions options, string? webhookUrl, CancellationToken cancellationToken)
     {
         var file = form.File!;
         var fileName = DisplayName.Sanitize(string.IsNullOrWhiteSpace(form.DisplayName) ? form.ClientFileName : form.DisplayName, DisplayName.Extension(file.Key));
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = services.Clock.GetUtcNow().UtcDateTime;
         var task = new ConversionTask
         {
             UserId = userId,
@@ -123,13 +120,13 @@ public static class UploadHandler
             Options = options.ToJson(),
         };
         string? webhookSecret = null;
-        await using (var transaction = webhookUrl is null ? null : await db.Database.BeginTransactionAsync(cancellationToken))
+        await using (var transaction = webhookUrl is null ? null : await services.Db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await transitions.CreateAsync(task, cancellationToken);
+            await services.Transitions.CreateAsync(task, cancellationToken);
             if (transaction is not null)
             {
                 // The task and its webhookUrl endpoint commit together: the dispatcher never sees one without the other.
-                webhookSecret = await Webhooks.TaskWebhook.AttachAsync(db, task, webhookUrl!, now, cancellationToken);
+                webhookSecret = await Webhooks.TaskWebhook.AttachAsync(services.Db, task, webhookUrl!, now, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
         }
@@ -137,7 +134,7 @@ public static class UploadHandler
         file.Keep();
 
         // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
-        await publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
+        await services.Publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
         return (task, webhookSecret);
     }
 

@@ -30,7 +30,7 @@ public static class WebhookEndpoints
     }
 
     private static async Task<Results<Created<WebhookResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        HttpContext context, AppDbContext db, WebhookTargets targets, IOptions<WebhookOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+        CurrentUser user, HttpContext context, AppDbContext db, WebhookTargets targets, IOptions<WebhookOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var (body, error) = await RequestJson.ReadAsync<WebhookRequest>(context.Request, cancellationToken);
         if (body is null)
@@ -44,7 +44,7 @@ public static class WebhookEndpoints
             return Problems.Validation(errors);
         }
 
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var count = await db.WebhookEndpoints.CountAsync(w => w.UserId == userId && w.TaskId == null, cancellationToken);
         if (count >= options.Value.MaxEndpointsPerUser)
         {
@@ -67,9 +67,9 @@ public static class WebhookEndpoints
         return TypedResults.Created($"/api/webhooks/{endpoint.Id}", WebhookResponse.From(endpoint, withSecret: true));
     }
 
-    private static async Task<Ok<List<WebhookResponse>>> ListAsync(HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<List<WebhookResponse>>> ListAsync(CurrentUser user, AppDbContext db, CancellationToken cancellationToken)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = user.Id;
         var endpoints = await db.WebhookEndpoints.AsNoTracking().Where(w => w.UserId == userId && w.TaskId == null).OrderBy(w => w.Id).ToListAsync(cancellationToken);
         return TypedResults.Ok(endpoints.ConvertAll(e => WebhookResponse.From(e, withSecret: false)));
     }
@@ -187,7 +187,7 @@ public static class WebhookEndpoints
 
     private static async Task<WebhookEndpoint?> FindAsync(AppDbContext db, HttpContext context, long id, CancellationToken cancellationToken, bool tracked = false)
     {
-        var userId = TokenService.UserId(context.User);
+        var userId = CurrentUser.Of(context.User).Id;
         var query = tracked ? db.WebhookEndpoints : db.WebhookEndpoints.AsNoTracking();
         return await query.FirstOrDefaultAsync(w => w.Id == id && w.UserId == userId && w.TaskId == null, cancellationToken);
     }

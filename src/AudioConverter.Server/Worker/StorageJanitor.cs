@@ -17,30 +17,16 @@ public sealed partial class StorageJanitor(IServiceScopeFactory scopes, IBlobSto
 {
     public const int BatchSize = 500;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => PeriodicPasses.RunAsync(
+        async cancellationToken =>
         {
-            try
-            {
-                await ExpireAsync(stoppingToken);
-                await RemoveOrphansAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPassFailed(logger, e.Message);
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.JanitorInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+            await ExpireAsync(cancellationToken);
+            await RemoveOrphansAsync(cancellationToken);
+        },
+        () => options.Value.JanitorInterval,
+        e => LogPassFailed(logger, e.Message),
+        clock,
+        stoppingToken);
 
     /// <summary>One retention pass; returns how many tasks expired.</summary>
     public async Task<int> ExpireAsync(CancellationToken cancellationToken)

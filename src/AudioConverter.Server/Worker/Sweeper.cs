@@ -16,33 +16,22 @@ public sealed partial class Sweeper(
 {
     private const int BatchSize = 500;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // A queue that does not outlive the process starts empty: everything uploaded must be published again.
         var everything = !queue.IsDurable;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
+        return PeriodicPasses.RunAsync(
+            async cancellationToken =>
             {
-                await SweepAsync(everything, stoppingToken);
-                await ((queue as IDeadLetterQueue)?.DrainDeadLettersAsync(BatchSize, stoppingToken) ?? Task.FromResult<IReadOnlyList<long>>([]));
+                await SweepAsync(everything, cancellationToken);
+                await ((queue as IDeadLetterQueue)?.DrainDeadLettersAsync(BatchSize, cancellationToken) ?? Task.FromResult<IReadOnlyList<long>>([]));
                 everything = false;
-                await leftovers.CleanTempFolderAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogSweepFailed(logger, e.Message);
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.SweepInterval, clock, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+                await leftovers.CleanTempFolderAsync(cancellationToken);
+            },
+            () => options.Value.SweepInterval,
+            e => LogSweepFailed(logger, e.Message),
+            clock,
+            stoppingToken);
     }
 
     /// <summary>One pass; returns how many tasks were published.</summary>

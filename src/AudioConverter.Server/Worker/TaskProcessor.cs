@@ -26,6 +26,9 @@ public sealed partial class TaskProcessor(
     TimeProvider clock,
     ILogger<TaskProcessor> logger)
 {
+    // Every line logged while a task is processed carries its id.
+    private static readonly Func<ILogger, long, IDisposable?> TaskScope = LoggerMessage.DefineScope<long>("Task {TaskId}");
+
     private readonly WorkerOptions options = workerOptions.Value;
     private int claimFailures;
 
@@ -33,25 +36,12 @@ public sealed partial class TaskProcessor(
     public async Task ProcessAsync(IQueueDelivery delivery, CancellationToken stopping)
     {
         using var activity = Telemetry.AudioConverterTracing.StartProcessing(delivery);
-        using var scope = logger.BeginScope("Task {TaskId}", delivery.TaskId);
+        using var scope = TaskScope(logger, delivery.TaskId);
         var leaseOwner = Guid.NewGuid().ToString("N");
-        ClaimResult claim;
-        try
+        if (await ClaimAsync(delivery, leaseOwner, stopping) is not { } claim)
         {
-            claim = await WithTransitionsAsync(t => t.ClaimAsync(delivery.TaskId, leaseOwner, options.ClaimRules, stopping));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The database is unreachable: back off first (1 s, doubling to 30 s), holding the message, so waiting
-            // messages do not cycle through the broker towards its dead-letter queue; then hand it back, untouched.
-            LogClaimFailed(logger, delivery.TaskId, e.Message);
-            var failures = Interlocked.Increment(ref claimFailures);
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1))), clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
-            await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
             return;
         }
-
-        Volatile.Write(ref claimFailures, 0);
 
         if (claim.Outcome == ClaimOutcome.Deferred)
         {
@@ -96,6 +86,27 @@ public sealed partial class TaskProcessor(
         }
     }
 
+    /// <summary>Claims the delivery's task; null when the database could not be asked (the message is then handed back).</summary>
+    private async Task<ClaimResult?> ClaimAsync(IQueueDelivery delivery, string leaseOwner, CancellationToken stopping)
+    {
+        try
+        {
+            var claim = await WithTransitionsAsync(t => t.ClaimAsync(delivery.TaskId, leaseOwner, options.ClaimRules, stopping));
+            Volatile.Write(ref claimFailures, 0);
+            return claim;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The database is unreachable: back off first (1 s, doubling to 30 s), holding the message, so waiting
+            // messages do not cycle through the broker towards its dead-letter queue; then hand it back, untouched.
+            LogClaimFailed(logger, delivery.TaskId, e.Message);
+            var failures = Interlocked.Increment(ref claimFailures);
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 6) - 1))), clock, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
+            await SettleAsync(() => delivery.NackAsync(requeue: true, CancellationToken.None));
+            return null;
+        }
+    }
+
     /// <summary>The owner has its share of the workers while others wait: the task is offered again shortly, by the sweeper.</summary>
     private async Task DeferAsync(IQueueDelivery delivery)
     {
@@ -129,10 +140,7 @@ public sealed partial class TaskProcessor(
             storedKey = task.OutputKeyFor(format);
             if (await ReuseAsync(task, storedKey, cancellationToken) is { } reused)
             {
-                var done = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, reused.OutputKey, reused.OutputBytes, reused.DurationSeconds, reused.Result, CancellationToken.None));
-                LogReused(logger, task.Id, reused.SourceTaskId, reused.OutputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, done);
-                Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, done ? "reused" : "lost-lease", Stopwatch.GetElapsedTime(started), reused.DurationSeconds);
-                return await FinishedAsync(task, done, storedKey);
+                return await FinishReusedAsync(task, reused, storedKey, started);
             }
 
             storedKey = null;
@@ -145,42 +153,22 @@ public sealed partial class TaskProcessor(
 
             var outputPath = Path.Combine(workFolder, "output." + format.Extension);
             var conversion = await TaskConversion.RunAsync(media, scopes, task, format, inputPath, outputPath, cancellationToken);
-            var outputDuration = conversion.Output.DurationSeconds;
-
-            // The file ffmpeg wrote must still be there: if it is not, something else removed it, and that is not the input's fault.
-            var written = new FileInfo(outputPath);
-            if (!written.Exists)
+            if (OutputRefusal(task, outputPath) is { } refusal)
             {
-                throw new IOException("The converted file disappeared from the work folder before it was stored.");
+                return await FailAsync(task, refusal);
             }
 
-            var cap = options.OutputCapFor(task.InputBytes);
-            if (written.Length > cap)
-            {
-                return await FailAsync(task, $"The converted file would be {written.Length:N0} bytes, over this upload's output limit of {cap:N0} bytes ({options.OutputExpansionFactor:0.##} times the input, at least {options.MinOutputCapBytes:N0} bytes; Worker:OutputExpansionFactor). Choose a more compact format or a shorter part of the file.");
-            }
-
-            var outputKey = task.OutputKeyFor(format);
-            storedKey = outputKey;
+            var outputKey = storedKey = task.OutputKeyFor(format);
             var outputBytes = await blobs.PutFileAsync(outputKey, outputPath, cancellationToken);
-
-            var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
-            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds, finished);
-            Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", Stopwatch.GetElapsedTime(started), outputDuration);
-            return await FinishedAsync(task, finished, storedKey);
+            return await FinishAsync(task, conversion, outputKey, outputBytes, started);
         }
         catch (Exception) when (lease.Lost)
         {
-            // The renewal found the fence gone and stopped ffmpeg: delete what this claim wrote, the winner owns the rest.
-            await DeleteQuietlyAsync(storedKey);
-            return Outcome.LeaseLost;
+            return await LeaseLostAsync(storedKey);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await DeleteQuietlyAsync(storedKey);
-            await WithTransitionsAsync(t => t.HandBackAsync(task.Id, task.Fence, CancellationToken.None));
-            LogHandedBack(logger, task.Id);
-            return Outcome.HandedBack;
+            return await HandBackAsync(task, storedKey);
         }
         catch (MediaException e) when (e.IsInputFault && InputStillThere(workFolder, inputPath))
         {
@@ -188,9 +176,7 @@ public sealed partial class TaskProcessor(
         }
         catch (Exception e)
         {
-            LogTransientFailure(logger, e, task.Id, task.Attempts);
-            await DeleteQuietlyAsync(storedKey);
-            return await RetryOrFailAsync(task, e is MediaException { IsInputFault: false } ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
+            return await TransientFailureAsync(task, e, storedKey);
         }
         finally
         {
@@ -198,6 +184,68 @@ public sealed partial class TaskProcessor(
         }
     }
 
+    /// <summary>The renewal found the fence gone and stopped ffmpeg: delete what this claim wrote, the winner owns the rest.</summary>
+    private async Task<Outcome> LeaseLostAsync(string? storedKey)
+    {
+        await DeleteQuietlyAsync(storedKey);
+        return Outcome.LeaseLost;
+    }
+
+    /// <summary>A failure that is not the input's (a backend away, a tool that broke): retried while attempts are left.</summary>
+    private async Task<Outcome> TransientFailureAsync(ConversionTask task, Exception e, string? storedKey)
+    {
+        LogTransientFailure(logger, e, task.Id, task.Attempts);
+        await DeleteQuietlyAsync(storedKey);
+        return await RetryOrFailAsync(task, e is MediaException { IsInputFault: false } ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
+    }
+
+    /// <summary>Records the output copied from an identical earlier conversion, only while the fence is still this claim's.</summary>
+    private async Task<Outcome> FinishReusedAsync(ConversionTask task, ConversionReuse.Reused reused, string storedKey, long started)
+    {
+        var done = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, reused.OutputKey, reused.OutputBytes, reused.DurationSeconds, reused.Result, CancellationToken.None));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        LogReused(logger, task.Id, reused.SourceTaskId, reused.OutputBytes, elapsed.TotalMilliseconds, done);
+        Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, done ? "reused" : "lost-lease", elapsed, reused.DurationSeconds);
+        return await FinishedAsync(task, done, storedKey);
+    }
+
+    /// <summary>The worker is stopping: what this claim stored is deleted and the task is handed back for another worker.</summary>
+    private async Task<Outcome> HandBackAsync(ConversionTask task, string? storedKey)
+    {
+        await DeleteQuietlyAsync(storedKey);
+        await WithTransitionsAsync(t => t.HandBackAsync(task.Id, task.Fence, CancellationToken.None));
+        LogHandedBack(logger, task.Id);
+        return Outcome.HandedBack;
+    }
+
+    /// <summary>Why the file ffmpeg wrote may not be stored (over this upload's output cap); null when it may.</summary>
+    private string? OutputRefusal(ConversionTask task, string outputPath)
+    {
+        // The file ffmpeg wrote must still be there: if it is not, something else removed it, and that is not the input's fault.
+        var written = new FileInfo(outputPath);
+        if (!written.Exists)
+        {
+            throw new IOException("The converted file disappeared from the work folder before it was stored.");
+        }
+
+        var cap = options.OutputCapFor(task.InputBytes);
+        return written.Length > cap
+            ? $"The converted file would be {written.Length:N0} bytes, over this upload's output limit of {cap:N0} bytes ({options.OutputExpansionFactor:0.##} times the input, at least {options.MinOutputCapBytes:N0} bytes; Worker:OutputExpansionFactor). Choose a more compact format or a shorter part of the file."
+            : null;
+    }
+
+    /// <summary>Records the stored output on the task, only while the fence is still this claim's.</summary>
+    private async Task<Outcome> FinishAsync(ConversionTask task, ConversionResult conversion, string outputKey, long outputBytes, long started)
+    {
+        var outputDuration = conversion.Output.DurationSeconds;
+        var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds, finished);
+        Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", elapsed, outputDuration);
+        return await FinishedAsync(task, finished, outputKey);
+    }
+
+    /// <summary>Done, or, when the row was not updated, the lease lost and this claim's output deleted.</summary>
     private async Task<Outcome> FinishedAsync(ConversionTask task, bool finished, string storedKey)
     {
         if (!finished)

@@ -193,6 +193,8 @@ public sealed class ReviewFindingTests
             await inner.PublishAsync(taskId, cancellationToken);
         }
 
+        public bool IsDurable => inner.IsDurable;
+
         public Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
 
         public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);

@@ -156,15 +156,15 @@ public sealed partial class ScaleOutTests(ITestOutputHelper output)
     private static async Task CheckDownloadsAsync(ServerProcess[] apis, ConcurrentBag<(HttpClient Client, TaskResponse Task)> uploaded)
     {
         var list = uploaded.ToList();
-        await Parallel.ForEachAsync(list.Select((item, index) => (item, index)), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (entry, _) =>
+        await Parallel.ForEachAsync(list.Select((item, index) => (item, index)), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (entry, cancellationToken) =>
         {
             var ((client, task), index) = entry;
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(apis[index % 2].BaseAddress, $"/api/tasks/{task.Id}/converted"));
             request.Headers.Authorization = client.DefaultRequestHeaders.Authorization;
             using var http = new HttpClient();
-            using var response = await http.SendAsync(request);
+            using var response = await http.SendAsync(request, cancellationToken);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var bytes = await response.Content.ReadAsByteArrayAsync();
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             Assert.True(bytes.Length > 1000, $"task {task.Id}: only {bytes.Length} bytes");
             if (index % 10 == 0)
             {

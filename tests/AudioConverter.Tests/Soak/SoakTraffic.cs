@@ -135,7 +135,7 @@ public sealed class SoakTraffic
                 var (status, response) = await SendAsync("list", HttpMethod.Get, "/api/tasks?max=1000", null, user, loopRandom);
                 if (status == HttpStatusCode.OK && response is not null)
                 {
-                    var tasks = await response.Content.ReadFromJsonAsync<List<TaskResponse>>(ApiClient.Json);
+                    var tasks = await response.Content.ReadFromJsonAsync<List<TaskResponse>>(ApiClient.Json, CancellationToken.None);
                     total += tasks!.Count(t => t.Status is "uploaded" or "processing");
                 }
                 else
