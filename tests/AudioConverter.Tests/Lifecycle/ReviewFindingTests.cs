@@ -198,8 +198,6 @@ public sealed class ReviewFindingTests
         public Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
 
         public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
-
-        public bool IsDurable => inner.IsDurable;
     }
 
     /// <summary>The real store; the first time a converted file is deleted, the task it belongs to is deleted through the API first.</summary>
