@@ -88,7 +88,7 @@ internal static class ScaleOutScenario
                 int i;
                 while ((i = Interlocked.Increment(ref next)) < files)
                 {
-                    var (id, status) = await client.UploadAsync(users[i % users.Length], new ByteArrayContent(mp3), "signal.mp3", "wav", CancellationToken.None);
+                    var (id, status) = await client.UploadAsync(users[i % users.Length], DistinctMp3Content.Unique(mp3), "signal.mp3", "wav", CancellationToken.None);
                     if (id is null)
                     {
                         throw new InvalidOperationException($"An upload answered {(int)status}.");
