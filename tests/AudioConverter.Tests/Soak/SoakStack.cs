@@ -121,8 +121,13 @@ public sealed class SoakStack : IAsyncDisposable
             ["Worker:LeaseSeconds"] = "3",
             ["Worker:SweepIntervalSeconds"] = "1",
             ["Worker:RepublishAfterSeconds"] = "10",
-            ["Worker:MaxAttempts"] = "5",
+            // Attempts outlast the fault storm: faults come about once a second, and each one that hits a conversion
+            // (a full temp folder, s3rver away, a restart) costs it an attempt as the system's fault. Twelve attempts
+            // with waits of 1, 2, 4 then 8 s span about 80 s, as the defaults (3 attempts, 2 s doubling to 10 min)
+            // span minutes in a real outage.
+            ["Worker:MaxAttempts"] = "12",
             ["Worker:RetryBaseDelaySeconds"] = "1",
+            ["Worker:RetryMaxDelaySeconds"] = "8",
             ["Worker:ShutdownGraceSeconds"] = "2",
             // The janitor's orphan scan collects what a fault left between a blob's write and its row (an upload's
             // original, a conversion's output): every few seconds, for blobs older than the longest such gap the soak
