@@ -33,6 +33,7 @@ fi
 set -a; . .services/env; set +a
 
 dotnet build tests/AudioConverter.Tests -c Release --nologo -v quiet || exit 1
+mkdir -p artifacts/soak
 rm -f artifacts/soak/*-report.txt
 AC_SOAK_SECONDS=$seconds AC_SOAK_FAULTS=$faults AC_SOAK_UPLOADS=$uploads \
 AC_SOAK_PUBSUB_SECONDS=$pubsub_seconds AC_SOAK_PUBSUB_FAULTS=$pubsub_faults \

@@ -9,6 +9,12 @@ public sealed class WebhookEndpoint
     /// <summary>Set for the per-task webhook given at upload; such an endpoint only hears about that task and is not listed.</summary>
     public long? TaskId { get; set; }
 
+    /// <summary>
+    /// For a task's own endpoint, the task version it was given for: a PUT's webhookUrl hears the new conversion's outcome,
+    /// not the earlier version's, even when that event is fanned out after the endpoint was written.
+    /// </summary>
+    public int FromVersion { get; set; }
+
     public required string Url { get; set; }
 
     /// <summary>Event types, comma-separated (task.processed,task.failed...).</summary>

@@ -14,6 +14,12 @@ public sealed partial class TaskPublisher(TaskTransitions transitions, ITaskQueu
     /// <summary>A publish that takes longer than this is left to the sweeper.</summary>
     public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long the sweeper leaves a task the upload or a PUT wrote to that request's own publish: its timeout, and a
+    /// margin for clocks that differ between processes.
+    /// </summary>
+    public static readonly TimeSpan RequestsOwnPublish = PublishTimeout + TimeSpan.FromSeconds(5);
+
     /// <summary>Publishes a task that is owed a message under <paramref name="fence"/>; false when it stays owed.</summary>
     public async Task<bool> PublishAsync(long taskId, long fence, CancellationToken cancellationToken)
     {

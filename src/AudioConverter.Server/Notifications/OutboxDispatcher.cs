@@ -142,7 +142,7 @@ public sealed partial class OutboxDispatcher(
         var messages = new List<OutboxMessage>();
         foreach (var taskEvent in events)
         {
-            foreach (var endpoint in endpoints.Where(w => w.UserId == taskEvent.UserId && (w.TaskId is null || w.TaskId == taskEvent.TaskId) && w.EventList.Contains(taskEvent.Type)))
+            foreach (var endpoint in endpoints.Where(w => Hears(w, taskEvent)))
             {
                 messages.Add(new OutboxMessage
                 {
@@ -363,6 +363,15 @@ public sealed partial class OutboxDispatcher(
         }
         while (deleted == 1000);
     }
+
+    /// <summary>
+    /// Whether an endpoint is sent an event: the user's own, of a type it asked for, and for a task's own endpoint only
+    /// that task's events from the version the endpoint was given for.
+    /// </summary>
+    public static bool Hears(WebhookEndpoint endpoint, TaskEvent taskEvent) =>
+        endpoint.UserId == taskEvent.UserId
+        && (endpoint.TaskId is null || (endpoint.TaskId == taskEvent.TaskId && taskEvent.Version >= endpoint.FromVersion))
+        && endpoint.EventList.Contains(taskEvent.Type);
 
     /// <summary>The Standard Webhooks body: {type, timestamp, data}.</summary>
     public static string WebhookBody(TaskEvent taskEvent)

@@ -32,6 +32,7 @@ public static class TaskWebhook
         if (existing is not null)
         {
             existing.Url = url.Trim();
+            existing.FromVersion = task.Version;
             existing.Enabled = true;
             existing.DisabledReason = null;
             existing.UpdatedAt = now;
@@ -43,6 +44,7 @@ public static class TaskWebhook
         {
             UserId = task.UserId,
             TaskId = task.Id,
+            FromVersion = task.Version,
             Url = url.Trim(),
             Events = Events,
             Description = $"webhookUrl of task {task.Id}",

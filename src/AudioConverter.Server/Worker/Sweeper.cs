@@ -60,10 +60,15 @@ public sealed partial class Sweeper(
             }
         }
 
+        // A task the upload or a PUT just wrote (never claimed, no wait set) is owed a publish by that request, which
+        // sends it within its timeout: the sweeper leaves it that long, so one upload does not become two messages.
         var republishBefore = now - settings.RepublishAfter;
+        var requestsPublishBefore = now - TaskPublisher.RequestsOwnPublish;
         var owed = await db.Tasks.AsNoTracking()
             .Where(t => t.Status == ConversionStatus.Uploaded && (t.NotBefore == null || t.NotBefore <= now)
-                && (republishAll || t.PublishedAt == null || t.PublishedAt < republishBefore))
+                && (republishAll
+                    || (t.PublishedAt == null && (t.StartedAt != null || t.NotBefore != null || t.UpdatedAt < requestsPublishBefore))
+                    || t.PublishedAt < republishBefore))
             .OrderBy(t => t.Id)
             .Select(t => new { t.Id, t.Fence, Owed = t.PublishedAt == null })
             .Take(republishAll ? int.MaxValue : BatchSize)

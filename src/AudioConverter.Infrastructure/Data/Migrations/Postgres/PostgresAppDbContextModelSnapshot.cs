@@ -169,6 +169,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<int>("FromVersion")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Secret")
                         .IsRequired()
                         .HasMaxLength(64)
