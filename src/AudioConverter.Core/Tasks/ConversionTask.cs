@@ -36,8 +36,18 @@ public sealed class ConversionTask
     /// <summary>Bumped by every re-conversion so outputs of different requests never share a key.</summary>
     public int Version { get; set; } = 1;
 
-    /// <summary>How many times a worker has claimed this version.</summary>
+    /// <summary>
+    /// Claims of this version that ended without an outcome (the worker died or lost its lease): bounded by
+    /// <c>Worker:MaxAttempts</c>, so a file that kills the worker cannot loop forever. A failure that was the system's
+    /// gives its attempt back and counts in <see cref="Retries"/> instead.
+    /// </summary>
     public int Attempts { get; set; }
+
+    /// <summary>
+    /// Failures of this version that were the system's (a backend away, a full disk): each waits longer, and the task
+    /// fails only once the waits reach <c>Worker:RetryForSeconds</c>, so an outage shorter than that loses nothing.
+    /// </summary>
+    public int Retries { get; set; }
 
     /// <summary>
     /// Fencing token: incremented by every claim. Output keys carry it and a worker may only finish, fail or

@@ -140,13 +140,16 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
             .ExecuteUpdateAsync(s => SetFailed(s, message, now), cancellationToken), cancellationToken);
     }
 
-    /// <summary>processing → uploaded after a transient failure, not before <paramref name="retryAt"/>, owed a publish.</summary>
+    /// <summary>
+    /// processing → uploaded after the system's failure, not before <paramref name="retryAt"/>, owed a publish: the
+    /// attempt is given back and the failure counts as a retry (<see cref="ConversionTask.Retries"/>).
+    /// </summary>
     public Task<bool> RetryAsync(long id, long fence, DateTime retryAt, CancellationToken cancellationToken) =>
-        ReturnToQueueAsync(id, fence, retryAt, attemptsBack: 0, cancellationToken);
+        ReturnToQueueAsync(id, fence, retryAt, retried: true, cancellationToken);
 
     /// <summary>processing → uploaded on shutdown, the attempt not counted, so another worker takes it at once.</summary>
     public Task<bool> HandBackAsync(long id, long fence, CancellationToken cancellationToken) =>
-        ReturnToQueueAsync(id, fence, notBefore: null, attemptsBack: 1, cancellationToken);
+        ReturnToQueueAsync(id, fence, notBefore: null, retried: false, cancellationToken);
 
     /// <summary>
     /// A lease that expired (its worker died): back to uploaded and owed a publish, or failed for good when the
@@ -203,6 +206,7 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
                     .SetProperty(t => t.ProcessedAt, (DateTime?)null)
                     .SetProperty(t => t.Progress, (int?)null)
                     .SetProperty(t => t.Attempts, 0)
+                    .SetProperty(t => t.Retries, 0)
                     .SetProperty(t => t.NotBefore, (DateTime?)null)
                     .SetProperty(t => t.PublishedAt, (DateTime?)null)
                     .SetProperty(t => t.UpdatedAt, now);
@@ -268,14 +272,16 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
     private IQueryable<ConversionTask> Held(long id, long fence) =>
         db.Tasks.Where(t => t.Id == id && t.Fence == fence && t.Status == ConversionStatus.Processing);
 
-    private async Task<bool> ReturnToQueueAsync(long id, long fence, DateTime? notBefore, int attemptsBack, CancellationToken cancellationToken)
+    private async Task<bool> ReturnToQueueAsync(long id, long fence, DateTime? notBefore, bool retried, CancellationToken cancellationToken)
     {
         var now = await NowAsync(cancellationToken);
+        var retry = retried ? 1 : 0;
         return await Held(id, fence).ExecuteUpdateAsync(s =>
         {
             s.SetProperty(t => t.Status, ConversionStatus.Uploaded)
                 .SetProperty(t => t.NotBefore, notBefore)
-                .SetProperty(t => t.Attempts, t => t.Attempts - attemptsBack)
+                .SetProperty(t => t.Attempts, t => t.Attempts - 1)
+                .SetProperty(t => t.Retries, t => t.Retries + retry)
                 .SetProperty(t => t.PublishedAt, (DateTime?)null)
                 .SetProperty(t => t.Progress, (int?)null)
                 .SetProperty(t => t.UpdatedAt, now);

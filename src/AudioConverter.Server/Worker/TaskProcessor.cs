@@ -194,7 +194,7 @@ public sealed partial class TaskProcessor(
     /// <summary>A failure that is not the input's (a backend away, a tool that broke): retried while attempts are left.</summary>
     private async Task<Outcome> TransientFailureAsync(ConversionTask task, Exception e, string? storedKey)
     {
-        LogTransientFailure(logger, e, task.Id, task.Attempts);
+        LogTransientFailure(logger, e, task.Id, task.Retries + 1);
         await DeleteQuietlyAsync(storedKey);
         return await RetryOrFailAsync(task, e is MediaException { IsInputFault: false } ? e.Message : "The conversion could not be completed because a service it needs was unavailable.");
     }
@@ -204,7 +204,11 @@ public sealed partial class TaskProcessor(
     {
         var done = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, reused.OutputKey, reused.OutputBytes, reused.DurationSeconds, reused.Result, CancellationToken.None));
         var elapsed = Stopwatch.GetElapsedTime(started);
-        LogReused(logger, task.Id, reused.SourceTaskId, reused.OutputBytes, elapsed.TotalMilliseconds, done);
+        if (done)
+        {
+            LogReused(logger, task.Id, reused.SourceTaskId, reused.OutputBytes, elapsed.TotalMilliseconds);
+        }
+
         Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, done ? "reused" : "lost-lease", elapsed, reused.DurationSeconds);
         return await FinishedAsync(task, done, storedKey);
     }
@@ -240,7 +244,11 @@ public sealed partial class TaskProcessor(
         var outputDuration = conversion.Output.DurationSeconds;
         var finished = await WithTransitionsAsync(t => t.FinishAsync(task.Id, task.Fence, outputKey, outputBytes, outputDuration, conversion.ToJson(), CancellationToken.None));
         var elapsed = Stopwatch.GetElapsedTime(started);
-        LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds, finished);
+        if (finished)
+        {
+            LogProcessed(logger, task.Id, conversion.Input.Container, conversion.Input.Codec, task.NewFormat, outputBytes, elapsed.TotalMilliseconds);
+        }
+
         Telemetry.AudioConverterMetrics.RecordConversion(task.NewFormat, finished ? "processed" : "lost-lease", elapsed, outputDuration);
         return await FinishedAsync(task, finished, outputKey);
     }
@@ -287,16 +295,24 @@ public sealed partial class TaskProcessor(
     private async Task<Outcome> RetryOrFailAsync(ConversionTask task, string message)
     {
         var now = await WithTransitionsAsync(t => t.NowAsync(CancellationToken.None));
-        var decision = options.RetryPolicy.Decide(task.Attempts, now);
+        var policy = options.RetryPolicy;
+        var retries = task.Retries + 1;
+        var decision = policy.Decide(retries, now);
         if (decision.GiveUp)
         {
-            return await FailAsync(task, $"{message} Gave up after {task.Attempts} attempts; convert it again later.");
+            var waited = policy.TotalWait(retries - 1);
+            return await FailAsync(task, $"{message} Gave up after {retries} tries over {Waited(waited)}; convert it again later.");
         }
 
         Telemetry.AudioConverterMetrics.Retries.Add(1);
         await WithTransitionsAsync(t => t.RetryAsync(task.Id, task.Fence, decision.RetryAt!.Value, CancellationToken.None));
         return Outcome.Done;
     }
+
+    private static string Waited(TimeSpan waited) =>
+        waited >= TimeSpan.FromMinutes(2)
+            ? $"{Math.Round(waited.TotalMinutes).ToString(System.Globalization.CultureInfo.InvariantCulture)} minutes"
+            : $"{Math.Round(waited.TotalSeconds, 1).ToString(System.Globalization.CultureInfo.InvariantCulture)} s";
 
     private async Task RenewLeaseAsync(ConversionTask task, IQueueDelivery delivery, LeaseState lease, CancellationTokenSource conversion, CancellationToken cancellationToken)
     {
@@ -419,17 +435,17 @@ public sealed partial class TaskProcessor(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete blob {Key}: {Reason}")]
     private static partial void LogDeleteFailed(ILogger logger, string key, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format} from {InputFormat} ({InputCodec}): {OutputBytes} bytes in {ElapsedMs} ms (row updated: {Finished})")]
-    private static partial void LogProcessed(ILogger logger, long taskId, string inputFormat, string? inputCodec, string format, long outputBytes, double elapsedMs, bool finished);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} to {Format} from {InputFormat} ({InputCodec}): {OutputBytes} bytes in {ElapsedMs} ms")]
+    private static partial void LogProcessed(ILogger logger, long taskId, string inputFormat, string? inputCodec, string format, long outputBytes, double elapsedMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} by reusing the output of task {SourceTaskId} (same file, format and options): {OutputBytes} bytes copied in {ElapsedMs} ms (row updated: {Finished})")]
-    private static partial void LogReused(ILogger logger, long taskId, long sourceTaskId, long outputBytes, double elapsedMs, bool finished);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Processed task {TaskId} by reusing the output of task {SourceTaskId} (same file, format and options): {OutputBytes} bytes copied in {ElapsedMs} ms")]
+    private static partial void LogReused(ILogger logger, long taskId, long sourceTaskId, long outputBytes, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Task {TaskId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, long taskId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} hit a transient failure on attempt {Attempt}")]
-    private static partial void LogTransientFailure(ILogger logger, Exception exception, long taskId, int attempt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Task {TaskId} hit a transient failure (the system's; retry {Retry})")]
+    private static partial void LogTransientFailure(ILogger logger, Exception exception, long taskId, int retry);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not claim task {TaskId}: {Reason}")]
     private static partial void LogClaimFailed(ILogger logger, long taskId, string reason);

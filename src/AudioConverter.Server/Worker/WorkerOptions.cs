@@ -27,9 +27,21 @@ public sealed class WorkerOptions
 
     public TimeSpan RepublishAfter => TimeSpan.FromSeconds(RepublishAfterSeconds);
 
-    /// <summary>Claims of one version before a transient failure becomes final.</summary>
+    /// <summary>
+    /// Claims of one version that may end without an outcome (the worker died, its lease ran out) before the task fails
+    /// for good: a file that kills the worker does not loop forever. The system's failures do not count here.
+    /// </summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// How long the waits after the system's failures (a backend away, a full disk) may add up to before the task fails:
+    /// an outage shorter than this loses nothing. The waits double from the base delay up to the longest one.
+    /// </summary>
+    [Range(0, 604_800)]
+    public double RetryForSeconds { get; set; } = 3600;
+
+    public TimeSpan RetryFor => TimeSpan.FromSeconds(RetryForSeconds);
 
     [Range(0, 3600)]
     public double RetryBaseDelaySeconds { get; set; } = 2;
@@ -108,7 +120,7 @@ public sealed class WorkerOptions
         string.IsNullOrWhiteSpace(TempPath) ? Path.Combine(Path.GetTempPath(), "audioconverter") : TempPath,
         string.IsNullOrWhiteSpace(InstanceId) ? "default" : InstanceId);
 
-    public Core.Tasks.RetryPolicy RetryPolicy => new(MaxAttempts, RetryBaseDelay, RetryMaxDelay > RetryBaseDelay ? RetryMaxDelay : RetryBaseDelay);
+    public Core.Tasks.RetryPolicy RetryPolicy => new(MaxAttempts, RetryBaseDelay, RetryMaxDelay > RetryBaseDelay ? RetryMaxDelay : RetryBaseDelay, RetryFor);
 
     public Infrastructure.Data.ClaimRules ClaimRules => new(LeaseSeconds, MaxAttempts, MaxProcessingPerUser);
 

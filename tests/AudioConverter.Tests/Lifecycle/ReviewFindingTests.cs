@@ -136,7 +136,7 @@ public sealed class ReviewFindingTests
 
             var row = await harness.RowAsync(task.Id);
             Assert.Equal(ConversionStatus.Uploaded, row.Status);
-            Assert.Equal(1, row.Attempts);
+            Assert.Equal((Attempts: 0, Retries: 1), (row.Attempts, row.Retries));
             Assert.NotNull(row.NotBefore);
             Assert.True(row.NotBefore > harness.Clock.GetUtcNow().UtcDateTime, $"the retry waits its backoff (not before {row.NotBefore:O})");
             Assert.Null(row.OutputKey);
@@ -168,7 +168,7 @@ public sealed class ReviewFindingTests
 
             var row = await harness.RowAsync(task.Id);
             Assert.Equal(ConversionStatus.Uploaded, row.Status);
-            Assert.Equal(1, row.Attempts);
+            Assert.Equal((Attempts: 0, Retries: 1), (row.Attempts, row.Retries));
             Assert.True(row.NotBefore > harness.Clock.GetUtcNow().UtcDateTime, $"the retry waits its backoff (not before {row.NotBefore:O})");
         }
         finally

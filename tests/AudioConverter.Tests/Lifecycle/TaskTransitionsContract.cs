@@ -213,6 +213,32 @@ public abstract class TaskTransitionsContract : IAsyncLifetime
         Assert.True(await Harness.WithDbAsync((_, t) => t.PublishedAsync(task.Id, claim.Fence, default)));
         Assert.NotNull((await Harness.RowAsync(task.Id)).PublishedAt);
     }
+
+    [Fact]
+    public async Task TheSystemsFailureGivesItsAttemptBackAndCountsARetryWhichAReconversionResets()
+    {
+        var user = await Harness.AddUserAsync("retries");
+        var task = await Harness.UploadAsync(user, [1]);
+        var now = Harness.Clock.GetUtcNow().UtcDateTime;
+
+        for (var retry = 1; retry <= Rules.MaxAttempts + 1; retry++)
+        {
+            var claim = (await ClaimAsync(task.Id, $"worker-{retry}")).Task!;
+            Assert.True(await Harness.WithDbAsync((_, t) => t.RetryAsync(task.Id, claim.Fence, now, default)));
+        }
+
+        // More of the system's failures than the attempt limit, and the task is still claimable: only crashes count there.
+        var row = await Harness.RowAsync(task.Id);
+        Assert.Equal((Attempts: 0, Retries: Rules.MaxAttempts + 1), (row.Attempts, row.Retries));
+        Assert.Equal(ClaimOutcome.Claimed, (await ClaimAsync(task.Id, "worker-last")).Outcome);
+        var handedBack = await Harness.RowAsync(task.Id);
+        Assert.True(await Harness.WithDbAsync((_, t) => t.HandBackAsync(task.Id, handedBack.Fence, default)));
+
+        var seen = await Harness.RowAsync(task.Id);
+        Assert.True(await Harness.WithDbAsync((_, t) => t.ReconvertAsync(seen, "flac", null, default)));
+        var fresh = await Harness.RowAsync(task.Id);
+        Assert.Equal((Attempts: 0, Retries: 0), (fresh.Attempts, fresh.Retries));
+    }
 }
 
 public sealed class SqliteTaskTransitionsTests : TaskTransitionsContract

@@ -30,7 +30,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
     public const string OutputMismatch = "the output matches the row's size and SHA-256";
     public const string OutputUndecodable = "the output decodes and has the input's length";
     public const string WrittenTwice = "exactly one output object per processed task version";
-    public const string StaleWrite = "no worker writes an output after losing its lease";
+    public const string StaleWrite = "a claim that lost its lease leaves no output behind";
     public const string Orphan = "no blob without a row";
     public const string QueueLeft = "no message left in the queue";
     public const string DeadLettered = "no message in the dead-letter queue";
@@ -161,10 +161,10 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         }
 
         log($"checked {rows.Count} rows; checking the bucket");
-        await CheckBucketAsync(rows);
+        var objects = await CheckBucketAsync(rows);
         log("checked the bucket; checking the outbox, the logs and the work folders");
         await CheckOutboxAsync(db);
-        CheckLogs();
+        CheckLogs(objects);
         await CheckWorkFoldersAsync();
         if (stack.Queue == SoakQueue.RabbitMq)
         {
@@ -173,7 +173,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         }
     }
 
-    private async Task CheckBucketAsync(List<ConversionTask> rows)
+    private async Task<List<string>> CheckBucketAsync(List<ConversionTask> rows)
     {
         using var s3 = new AmazonS3Client(new BasicAWSCredentials("S3RVER", "S3RVER"), new AmazonS3Config { ServiceURL = stack.S3.Endpoint, ForcePathStyle = true, Timeout = TimeSpan.FromSeconds(20), MaxErrorRetry = 2 });
         // The v1 listing page by page: s3rver answers a truncated v2 listing with a 500.
@@ -254,6 +254,8 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
                 Violations.Add(new(WrittenTwice, row.Id, $"failed, yet the bucket has {string.Join(", ", outputs.Select(o => o.Key))}"));
             }
         }
+
+        return [.. objects.Select(o => o.Key)];
     }
 
     /// <summary>Null when the file decodes from start to end and lasts the input's second; otherwise what is wrong.</summary>
@@ -295,15 +297,20 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         }
     }
 
-    private void CheckLogs()
+    private void CheckLogs(List<string> objects)
     {
-        // The worker logs "(row updated: False)" when it stored an output and then found its lease gone: a stale write.
+        // A claim can store its output and only then find its lease gone (the renewal and the store race; outputs carry
+        // the claim's fence, so the winner's is never touched). The worker then logs "Lost the lease of task N (fence F)"
+        // and deletes what that claim stored: nothing under converted/N-v*-fF.* may remain.
         foreach (var worker in stack.Workers)
         {
-            foreach (var line in worker.AllLines.Where(l => l.Contains("(row updated: False)", StringComparison.Ordinal)))
+            foreach (var match in worker.AllLines.Select(l => LeaseLostLine().Match(l)).Where(m => m.Success))
             {
-                var id = ProcessedLine().Match(line) is { Success: true } m ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : (long?)null;
-                Violations.Add(new(StaleWrite, id, $"{worker.Name}: {line.Trim()[..Math.Min(line.Trim().Length, 200)]}"));
+                var (id, fence) = (match.Groups[1].Value, match.Groups[2].Value);
+                foreach (var left in objects.Where(k => k.StartsWith($"converted/{id}-v", StringComparison.Ordinal) && k.Contains($"-f{fence}.", StringComparison.Ordinal)))
+                {
+                    Violations.Add(new(StaleWrite, long.Parse(id, System.Globalization.CultureInfo.InvariantCulture), $"{worker.Name} lost the lease (fence {fence}) and {left} is still in the bucket"));
+                }
             }
         }
     }
@@ -391,6 +398,6 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
     [GeneratedRegex(@"Orphan scan done: \d+ blobs written before (\S+) ")]
     private static partial Regex OrphanScanDone();
 
-    [GeneratedRegex(@"Processed task (\d+) ")]
-    private static partial Regex ProcessedLine();
+    [GeneratedRegex(@"Lost the lease of task (\d+) \(fence (\d+)\)")]
+    private static partial Regex LeaseLostLine();
 }

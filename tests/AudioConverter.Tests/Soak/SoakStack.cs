@@ -121,10 +121,10 @@ public sealed class SoakStack : IAsyncDisposable
             ["Worker:LeaseSeconds"] = "3",
             ["Worker:SweepIntervalSeconds"] = "1",
             ["Worker:RepublishAfterSeconds"] = "10",
-            // Attempts outlast the fault storm: faults come about once a second, and each one that hits a conversion
-            // (a full temp folder, s3rver away, a restart) costs it an attempt as the system's fault. Twelve attempts
-            // with waits of 1, 2, 4 then 8 s span about 80 s, as the defaults (3 attempts, 2 s doubling to 10 min)
-            // span minutes in a real outage.
+            // The system's failures (a full temp folder, s3rver away, PostgreSQL restarting) spend the retry window, the
+            // default hour, which no storm here outlasts; waits of 1, 2, 4, then 8 s keep each task close behind the
+            // faults. Attempts count only claims that ended without an outcome: a kill -9 comes every few seconds in
+            // the storm and a 3-second lease can run out on a loaded machine, so twelve of them are allowed.
             ["Worker:MaxAttempts"] = "12",
             ["Worker:RetryBaseDelaySeconds"] = "1",
             ["Worker:RetryMaxDelaySeconds"] = "8",

@@ -322,6 +322,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
                     b.Property<string>("Result")
                         .HasColumnType("text");
 
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -307,6 +307,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
                     b.Property<string>("Result")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Retries")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("TEXT");
 
