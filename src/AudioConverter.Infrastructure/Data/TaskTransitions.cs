@@ -106,6 +106,13 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
         return await Held(id, fence).ExecuteUpdateAsync(s => s.SetProperty(t => t.LeaseExpiresAt, until), cancellationToken) == 1;
     }
 
+    /// <summary>
+    /// Whether the claim under <paramref name="fence"/> already recorded its outcome (processed or failed, the fence
+    /// still its own): a renewal that races the claim's own finish finds no row to renew, and that is not a lost lease.
+    /// </summary>
+    public Task<bool> OutcomeRecordedAsync(long id, long fence, CancellationToken cancellationToken) =>
+        db.Tasks.AnyAsync(t => t.Id == id && t.Fence == fence && (t.Status == ConversionStatus.Processed || t.Status == ConversionStatus.Failed), cancellationToken);
+
     /// <summary>Records how far the conversion is (0-100) and writes a <c>task.progress</c> event.</summary>
     public async Task<bool> ProgressAsync(long id, long fence, int percent, CancellationToken cancellationToken)
     {

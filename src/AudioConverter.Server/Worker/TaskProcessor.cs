@@ -325,6 +325,12 @@ public sealed partial class TaskProcessor(
                 try
                 {
                     var held = await WithTransitionsAsync(t => t.RenewAsync(task.Id, task.Fence, options.LeaseSeconds, cancellationToken));
+                    if (!held && await WithTransitionsAsync(t => t.OutcomeRecordedAsync(task.Id, task.Fence, cancellationToken)))
+                    {
+                        // This claim's own finish or failure won just before this renewal: nothing was lost.
+                        return;
+                    }
+
                     if (!held)
                     {
                         // Another claim took the task (this lease expired): stop converting now.

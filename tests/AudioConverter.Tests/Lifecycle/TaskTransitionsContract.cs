@@ -86,6 +86,22 @@ public abstract class TaskTransitionsContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARenewalAfterTheClaimsOwnFinishFindsNoRowButTheOutcomeRecordedWhileAStaleClaimsWasNot()
+    {
+        var user = await Harness.AddUserAsync("renew-race");
+        var task = await Harness.UploadAsync(user, [1]);
+        var stale = (await ClaimAsync(task.Id, "stale")).Task!;
+        Harness.Clock.Advance(TimeSpan.FromSeconds(31));
+        var winner = (await ClaimAsync(task.Id, "winner")).Task!;
+        Assert.True(await Harness.WithDbAsync((_, t) => t.FinishAsync(task.Id, winner.Fence, winner.OutputKeyFor(AudioFormat.Find("ogg")!), 20, 1, null, default)));
+
+        // The winner's renewal raced its own finish: no row to renew, and that is not a lost lease. The stale claim's is.
+        Assert.False(await Harness.WithDbAsync((_, t) => t.RenewAsync(task.Id, winner.Fence, 30, default)));
+        Assert.True(await Harness.WithDbAsync((_, t) => t.OutcomeRecordedAsync(task.Id, winner.Fence, default)));
+        Assert.False(await Harness.WithDbAsync((_, t) => t.OutcomeRecordedAsync(task.Id, stale.Fence, default)));
+    }
+
+    [Fact]
     public async Task AnExpiredLeaseAtTheAttemptLimitIsNotClaimedAndTheSweeperFailsItWithProcessedAtAndAFailedEvent()
     {
         var user = await Harness.AddUserAsync("killer");

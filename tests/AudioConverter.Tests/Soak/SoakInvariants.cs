@@ -164,7 +164,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         var objects = await CheckBucketAsync(rows);
         log("checked the bucket; checking the outbox, the logs and the work folders");
         await CheckOutboxAsync(db);
-        CheckLogs(objects);
+        CheckLogs(objects, rows.Select(r => r.OutputKey).OfType<string>().ToHashSet());
         await CheckWorkFoldersAsync();
         if (stack.Queue == SoakQueue.RabbitMq)
         {
@@ -297,7 +297,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         }
     }
 
-    private void CheckLogs(List<string> objects)
+    private void CheckLogs(List<string> objects, HashSet<string> referenced)
     {
         // A claim can store its output and only then find its lease gone (the renewal and the store race; outputs carry
         // the claim's fence, so the winner's is never touched). The worker then logs "Lost the lease of task N (fence F)"
@@ -307,7 +307,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
             foreach (var match in worker.AllLines.Select(l => LeaseLostLine().Match(l)).Where(m => m.Success))
             {
                 var (id, fence) = (match.Groups[1].Value, match.Groups[2].Value);
-                foreach (var left in objects.Where(k => k.StartsWith($"converted/{id}-v", StringComparison.Ordinal) && k.Contains($"-f{fence}.", StringComparison.Ordinal)))
+                foreach (var left in objects.Where(k => k.StartsWith($"converted/{id}-v", StringComparison.Ordinal) && k.Contains($"-f{fence}.", StringComparison.Ordinal) && !referenced.Contains(k)))
                 {
                     Violations.Add(new(StaleWrite, long.Parse(id, System.Globalization.CultureInfo.InvariantCulture), $"{worker.Name} lost the lease (fence {fence}) and {left} is still in the bucket"));
                 }
