@@ -181,8 +181,11 @@ internal sealed class ServiceClient(string baseUrl) : IDisposable
         return response.StatusCode == expected;
     }
 
-    /// <summary>Polls the users' task lists until every tracked task is processed or failed, or the deadline passes.</summary>
-    public async Task<List<TaskView>> WaitForAllAsync(IReadOnlyList<UserSession> users, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls the users' task lists until every tracked task is processed or failed, or the deadline passes; every
+    /// 100 ms unless <paramref name="interval"/> says otherwise (the scale-out bench polls less, its API being measured).
+    /// </summary>
+    public async Task<List<TaskView>> WaitForAllAsync(IReadOnlyList<UserSession> users, TimeSpan timeout, CancellationToken cancellationToken, TimeSpan? interval = null)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -216,7 +219,7 @@ internal sealed class ServiceClient(string baseUrl) : IDisposable
                 throw new TimeoutException($"{all.Count(t => t.Status is "processed" or "failed")} of {expected} tasks finished within {timeout.TotalSeconds:0} s.");
             }
 
-            await Task.Delay(100, cancellationToken);
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(100), cancellationToken);
         }
     }
 
