@@ -18,7 +18,7 @@ namespace AudioConverter.Bench;
 /// - APIs: 1 (or 2) API processes and no worker; U uploaders in a closed loop for S seconds, spread over the APIs.
 /// Both report the CPU of each group of processes over the window (ProcessGroupCpu): where the machine went.
 /// Usage: AudioConverter.Bench scaleout [--files 30] [--seconds 20] [--uploaders 16] [--input-seconds 180]
-///        [--target opus] [--repeats 1] [--server DLL]
+///        [--target opus] [--repeats 1] [--only workers|apis] [--server DLL]
 /// </summary>
 internal static class ScaleOutScenario
 {
@@ -42,6 +42,8 @@ internal static class ScaleOutScenario
         var inputSeconds = Option(args, "--input-seconds", 180);
         var repeats = Option(args, "--repeats", 1);
         var target = Text(args, "--target") ?? "opus";
+        var only = Text(args, "--only"); // "workers" or "apis": one half alone
+
         var dll = Path.GetFullPath(Text(args, "--server") ?? Path.Combine("src", "AudioConverter.Server", "bin", "Release", "net10.0", "AudioConverter.Server.dll"));
 
         using var fixtures = new AudioFixtures();
@@ -51,7 +53,7 @@ internal static class ScaleOutScenario
 
         var workerRuns = new Dictionary<int, List<ScaleOutRun>> { [1] = [], [2] = [] };
         var uploadRuns = new Dictionary<int, List<ScaleOutRun>> { [1] = [], [2] = [] };
-        for (var repeat = 0; repeat < repeats; repeat++)
+        for (var repeat = 0; repeat < repeats && only != "apis"; repeat++)
         {
             // 1 then 2 in each repeat, so a change of the machine's load over the runs falls on both.
             foreach (var workers in new[] { 1, 2 })
@@ -62,7 +64,7 @@ internal static class ScaleOutScenario
             }
         }
 
-        for (var repeat = 0; repeat < repeats; repeat++)
+        for (var repeat = 0; repeat < repeats && only != "workers"; repeat++)
         {
             foreach (var apis in new[] { 1, 2 })
             {
@@ -199,22 +201,26 @@ internal static class ScaleOutScenario
     /// <summary>The rates (median run of each), then the CPU of each group in the median runs, absolute and per item.</summary>
     private static void Report(Dictionary<int, List<ScaleOutRun>> workerRuns, Dictionary<int, List<ScaleOutRun>> uploadRuns, int files)
     {
-        var (w1, w2, a1, a2) = (Median(workerRuns[1]), Median(workerRuns[2]), Median(uploadRuns[1]), Median(uploadRuns[2]));
-        string Runs(List<ScaleOutRun> runs) => string.Join(", ", runs.Select(r => F(r.Rate, "0.0")));
+        var halves = new[] { ("worker", "workers", $" ({files} files)", "files/min", workerRuns), ("API", "APIs", "", "uploads/s", uploadRuns) }.Where(h => h.Item5[1].Count > 0).ToList();
+        var rows = new List<(string Name, ScaleOutRun Run, double Scale)>();
         Console.WriteLine();
-        Console.WriteLine($"| processes | measured (median run) | runs | per process | added process against the first |");
+        Console.WriteLine("| processes | measured (median run) | runs | per process | added process against the first |");
         Console.WriteLine("|---|---|---|---|---|");
-        Console.WriteLine($"| 1 worker ({files} files) | {F(w1.Rate, "0.0")} files/min | {Runs(workerRuns[1])} | {F(w1.Rate, "0.0")} | |");
-        Console.WriteLine($"| 2 workers ({files} files) | {F(w2.Rate, "0.0")} files/min | {Runs(workerRuns[2])} | {F(w2.Rate / 2, "0.0")} | {F((w2.Rate - w1.Rate) / w1.Rate, "0.00")} |");
-        Console.WriteLine($"| 1 API | {F(a1.Rate, "0.0")} uploads/s | {Runs(uploadRuns[1])} | {F(a1.Rate, "0.0")} | |");
-        Console.WriteLine($"| 2 APIs | {F(a2.Rate, "0.0")} uploads/s | {Runs(uploadRuns[2])} | {F(a2.Rate / 2, "0.0")} | {F((a2.Rate - a1.Rate) / a1.Rate, "0.00")} |");
+        foreach (var (one, two, what, unit, runs) in halves)
+        {
+            var (first, second) = (Median(runs[1]), Median(runs[2]));
+            Console.WriteLine($"| 1 {one}{what} | {F(first.Rate, "0.0")} {unit} | {Runs(runs[1])} | {F(first.Rate, "0.0")} | |");
+            Console.WriteLine($"| 2 {two}{what} | {F(second.Rate, "0.0")} {unit} | {Runs(runs[2])} | {F(second.Rate / 2, "0.0")} | {F((second.Rate - first.Rate) / first.Rate, "0.00")} |");
+            // Per conversion in CPU-seconds, per upload in CPU-milliseconds.
+            rows.Add(($"1 {one}", first, one == "API" ? 1000 : 1));
+            rows.Add(($"2 {two}", second, one == "API" ? 1000 : 1));
+        }
 
-        var rows = new[] { ("1 worker", w1), ("2 workers", w2), ("1 API", a1), ("2 APIs", a2) };
         Console.WriteLine();
         Console.WriteLine("Cores (CPU-seconds per second of the window) in the median runs:");
         Console.WriteLine($"| run | window s | {string.Join(" | ", Columns)} |");
         Console.WriteLine($"|---|---|{string.Concat(Columns.Select(_ => "---|"))}");
-        foreach (var (name, run) in rows)
+        foreach (var (name, run, _) in rows)
         {
             Console.WriteLine($"| {name} | {F(run.Seconds, "0.0")} | {string.Join(" | ", Columns.Select(c => run.Cores.TryGetValue(c, out var v) ? F(v, "0.00") : "n/a"))} |");
         }
@@ -223,12 +229,13 @@ internal static class ScaleOutScenario
         Console.WriteLine("CPU-seconds per conversion (worker runs), CPU-milliseconds per upload (API runs):");
         Console.WriteLine($"| run | {string.Join(" | ", Columns)} |");
         Console.WriteLine($"|---|{string.Concat(Columns.Select(_ => "---|"))}");
-        foreach (var (name, run) in rows)
+        foreach (var (name, run, scale) in rows)
         {
-            var scale = name.Contains("API", StringComparison.Ordinal) ? 1000.0 : 1.0;
             Console.WriteLine($"| {name} | {string.Join(" | ", Columns.Select(c => run.Cores.TryGetValue(c, out var v) ? F(v * run.Seconds / run.Items * scale, "0.000") : "n/a"))} |");
         }
     }
+
+    private static string Runs(List<ScaleOutRun> runs) => string.Join(", ", runs.Select(r => F(r.Rate, "0.0")));
 
     private static ScaleOutRun Median(List<ScaleOutRun> runs) => runs.OrderBy(r => r.Rate).ElementAt(runs.Count / 2);
 
