@@ -62,6 +62,17 @@ public sealed class ApiClient(HttpClient http)
         return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<TaskInfo>(response, cancellationToken);
     }
 
+    /// <summary>The format a preset (built-in or the user's own) converts to, or null when the server has no preset of that name.</summary>
+    public async Task<string?> PresetFormatAsync(string name, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync("api/presets", cancellationToken);
+        var presets = await ReadAsync<List<JsonElement>>(response, cancellationToken);
+        return presets
+            .Where(p => p.TryGetProperty("name", out var n) && string.Equals(n.GetString(), name, StringComparison.Ordinal))
+            .Select(p => p.TryGetProperty("newFormat", out var f) ? f.GetString() : null)
+            .FirstOrDefault();
+    }
+
     public async Task<List<TaskInfo>> ListAsync(int max, CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync($"api/tasks?max={max}&order=1", cancellationToken);

@@ -24,7 +24,7 @@ public static class Cli
           audioconverter login --server URL --username NAME [--password PASSWORD]   (password read from stdin if left out)
           audioconverter login --server URL --api-key ack_...
           audioconverter convert FILES-OR-FOLDERS... --to FORMAT [--option NAME=VALUE]... [--preset NAME]
-                                 [--out DIR] [--jobs N] [--force]
+                                 [--out DIR] [--jobs N] [--force]       (with --preset, --to defaults to its format)
           audioconverter list [--max N]
           audioconverter status ID
           audioconverter download ID [--out DIR] [--force]

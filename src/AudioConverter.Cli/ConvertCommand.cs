@@ -1,7 +1,7 @@
 namespace AudioConverter.Cli;
 
 /// <summary>
-/// convert FILES-OR-FOLDERS --to FORMAT: uploads in parallel (--jobs), follows each task, downloads each result next to its
+/// convert FILES-OR-FOLDERS --to FORMAT (or --preset NAME alone): uploads in parallel (--jobs), follows each task, downloads each result next to its
 /// input or into --out, never overwriting without --force. Conversion percent comes from one GET /api/events per run. Each conversion's idempotency key comes from the file's content
 /// hash and the options, and is kept in state.json with its task: a rerun after Ctrl-C follows the same tasks.
 /// </summary>
@@ -13,7 +13,7 @@ public static class ConvertCommand
 
     public static async Task<int> RunAsync(ParsedArgs args, CliContext context, (Credentials Credentials, ApiClient Api) connection, CancellationToken cancellationToken)
     {
-        var format = args.Single("to")?.Trim().ToLowerInvariant() is { Length: > 0 } f ? f : throw new UsageException("convert needs --to FORMAT, e.g. --to mp3.");
+        var format = await FormatAsync(args, connection.Api, cancellationToken);
         var fields = Fields(args);
         var inputs = Inputs(args.Positional);
         var jobs = Math.Min(args.Int("jobs") ?? 4, 16);
@@ -66,6 +66,24 @@ public static class ConvertCommand
         }
 
         return failures.Count == 0 ? Cli.Ok : Cli.Failed;
+    }
+
+    /// <summary>--to, or else the format the --preset names (asked of the server: the user's own presets are there too).</summary>
+    private static async Task<string> FormatAsync(ParsedArgs args, ApiClient api, CancellationToken cancellationToken)
+    {
+        if (args.Single("to")?.Trim().ToLowerInvariant() is { Length: > 0 } to)
+        {
+            return to;
+        }
+
+        if (args.Single("preset") is not { } preset)
+        {
+            throw new UsageException("convert needs --to FORMAT (e.g. --to mp3) or --preset NAME.");
+        }
+
+        return await api.PresetFormatAsync(preset, cancellationToken) is { Length: > 0 } format
+            ? format.ToLowerInvariant()
+            : throw new UsageException($"the server has no preset named '{preset}' (GET /api/presets lists them); give --to FORMAT or a preset's name.");
     }
 
     /// <summary>The upload's form fields: each --option NAME=VALUE, and --preset.</summary>

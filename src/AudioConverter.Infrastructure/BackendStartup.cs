@@ -5,7 +5,10 @@ using Microsoft.Extensions.Logging;
 
 namespace AudioConverter.Infrastructure;
 
-/// <summary>At start-up, waits a little for the blob store and the queue (containers start in any order), then gives up with one clear line.</summary>
+/// <summary>
+/// At start-up, waits for the blob store and the queue (a restarted process, containers started in any order), one
+/// log line per attempt, then gives up with one clear line once the wait (Startup:BackendWaitSeconds) is over.
+/// </summary>
 public static partial class BackendStartup
 {
     public static async Task EnsureReadyAsync(IServiceProvider services, TimeSpan timeout, ILogger logger, CancellationToken cancellationToken)
@@ -32,10 +35,10 @@ public static partial class BackendStartup
 
                     if (clock.GetElapsedTime(started) + delay > timeout)
                     {
-                        throw new BackendUnreachableException($"{setup.SettingName}: {Describe(e)} Check the setting and that the server is running.", e);
+                        throw new BackendUnreachableException($"{setup.SettingName}: {Describe(e)} Waited {timeout.TotalSeconds:F0} s (Startup:BackendWaitSeconds); check the setting and that the server is running.", e);
                     }
 
-                    LogWaiting(logger, setup.SettingName, Describe(e));
+                    LogWaiting(logger, setup.SettingName, (int)clock.GetElapsedTime(started).TotalSeconds, (int)timeout.TotalSeconds, Describe(e));
                     await Task.Delay(delay, clock, cancellationToken);
                     delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 4000));
                 }
@@ -59,6 +62,6 @@ public static partial class BackendStartup
         return string.Join(" ", messages);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for {Setting}: {Reason}")]
-    private static partial void LogWaiting(ILogger logger, string setting, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for {Setting}, {WaitedSeconds} s of {LimitSeconds} s (Startup:BackendWaitSeconds): {Reason}")]
+    private static partial void LogWaiting(ILogger logger, string setting, int waitedSeconds, int limitSeconds, string reason);
 }

@@ -42,6 +42,7 @@ try
     services.AddSettings<AdmissionOptions>(configuration, AdmissionOptions.Section);
     services.AddSettings<EventsOptions>(configuration, EventsOptions.Section);
     services.AddSettings<WorkerOptions>(configuration, WorkerOptions.Section);
+    services.AddSettings<StartupOptions>(configuration, StartupOptions.Section);
 
     // Infrastructure: one adapter per port, picked by its section's Provider; only the chosen adapter's settings are read.
     services.AddSingleton(TimeProvider.System);

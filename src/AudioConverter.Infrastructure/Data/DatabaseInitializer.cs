@@ -10,7 +10,8 @@ public static partial class DatabaseInitializer
     public static async Task InitializeAsync(IServiceProvider services, bool migrate, TimeSpan waitForSchema, ILogger logger, CancellationToken cancellationToken)
     {
         var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
-        var deadline = clock.GetUtcNow() + waitForSchema;
+        var started = clock.GetUtcNow();
+        var deadline = started + waitForSchema;
         string? lastError = null;
         while (true)
         {
@@ -42,14 +43,14 @@ public static partial class DatabaseInitializer
             catch (Exception e) when (e is not OperationCanceledException and not StartupConfigurationException)
             {
                 lastError = e.Message;
-                LogDatabaseNotReady(logger, e.Message);
+                LogDatabaseNotReady(logger, (int)(clock.GetUtcNow() - started).TotalSeconds, (int)waitForSchema.TotalSeconds, e.Message);
             }
 
             if (clock.GetUtcNow() >= deadline)
             {
                 throw new StartupConfigurationException(lastError is null
-                    ? "The database schema is not up to date and no process applied the migrations in time; start an API with Database:MigrateOnStart=true."
-                    : $"The database could not be reached (check Database:ConnectionString): {lastError}");
+                    ? $"The database schema is not up to date and no process applied the migrations within {waitForSchema.TotalSeconds:F0} s (Startup:BackendWaitSeconds); start an API with Database:MigrateOnStart=true."
+                    : $"The database could not be reached within {waitForSchema.TotalSeconds:F0} s (Startup:BackendWaitSeconds; check Database:ConnectionString): {lastError}");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), clock, cancellationToken);
@@ -62,6 +63,6 @@ public static partial class DatabaseInitializer
     [LoggerMessage(Level = LogLevel.Information, Message = "Waiting for {Count} migrations to be applied by another process")]
     private static partial void LogWaitingForSchema(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Database not ready yet: {Reason}")]
-    private static partial void LogDatabaseNotReady(ILogger logger, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for Database:ConnectionString, {WaitedSeconds} s of {LimitSeconds} s (Startup:BackendWaitSeconds): {Reason}")]
+    private static partial void LogDatabaseNotReady(ILogger logger, int waitedSeconds, int limitSeconds, string reason);
 }

@@ -16,11 +16,5 @@ public sealed class DatabaseOptions
     /// <summary>Apply pending migrations at start-up (API role). Workers wait for the schema instead.</summary>
     public bool MigrateOnStart { get; set; } = true;
 
-    /// <summary>How long start-up waits for the database (and for another process's migrations) before giving up.</summary>
-    [Range(1, 3600)]
-    public int StartupTimeoutSeconds { get; set; } = 60;
-
-    public TimeSpan StartupTimeout => TimeSpan.FromSeconds(StartupTimeoutSeconds);
-
     public bool IsPostgres => OneOfAttribute.Is(Provider, "Postgres") || OneOfAttribute.Is(Provider, "PostgreSQL");
 }

@@ -10,17 +10,19 @@ public static class BackendInitialization
     public static async Task InitializeBackendsAsync(this WebApplication app, HostingOptions roles)
     {
         var database = app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        var wait = app.Services.GetRequiredService<IOptions<StartupOptions>>().Value.BackendWait;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AudioConverter.Database");
         try
         {
-            await DatabaseInitializer.InitializeAsync(app.Services, database.MigrateOnStart && roles.RunsApi, database.StartupTimeout, logger, app.Lifetime.ApplicationStopping);
+            await DatabaseInitializer.InitializeAsync(app.Services, database.MigrateOnStart && roles.RunsApi, wait, logger, app.Lifetime.ApplicationStopping);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or ArgumentException or System.Net.Sockets.SocketException or TimeoutException)
         {
             throw new BackendUnreachableException($"Database:ConnectionString: {BackendStartup.Describe(e)}", e);
         }
 
-        // Bucket, queue or topic: wait a little for them (containers start in any order), creating them when configured to.
-        await BackendStartup.EnsureReadyAsync(app.Services, TimeSpan.FromSeconds(30), logger, app.Lifetime.ApplicationStopping);
+        // Bucket, queue or topic: wait for them as for the database (a restarted process, containers started in any
+        // order), creating them when configured to.
+        await BackendStartup.EnsureReadyAsync(app.Services, wait, logger, app.Lifetime.ApplicationStopping);
     }
 }

@@ -18,6 +18,12 @@ public sealed class LimitedStream(ReadOnlyMemory<byte> head, Stream inner, long 
     public override long Length => throw new NotSupportedException();
     public override long Position { get => total; set => throw new NotSupportedException(); }
 
+    /// <summary>
+    /// What reading the client's part threw (its body broke, ended early or passed the limit), or null. The blob store
+    /// may wrap or replace what its content stream threw; this says whose fault the failed write was.
+    /// </summary>
+    public Exception? ClientFailure { get; private set; }
+
     /// <summary>The lower-case hex SHA-256 of everything read so far; call once, after the last read.</summary>
     public string Sha256() => Convert.ToHexStringLower(hash.GetHashAndReset());
 
@@ -39,14 +45,20 @@ public sealed class LimitedStream(ReadOnlyMemory<byte> head, Stream inner, long 
             catch (IOException e) when (e is not BadHttpRequestException)
             {
                 // The client's body ended or broke mid-file: the request's fault, not the store's.
-                throw new InvalidDataException("the upload ended before the file was complete", e);
+                throw ClientFailure = new InvalidDataException("the upload ended before the file was complete", e);
+            }
+            catch (Exception e)
+            {
+                // Kestrel's 408/413, the request aborted: the client's too.
+                ClientFailure = e;
+                throw;
             }
         }
 
         total += read;
         if (total > maxBytes)
         {
-            throw new FileTooLargeException();
+            throw ClientFailure = new FileTooLargeException();
         }
 
         hash.AppendData(buffer.Span[..read]);

@@ -1,6 +1,8 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using AudioConverter.Core.Storage;
 using AudioConverter.Core.Tasks;
+using AudioConverter.Infrastructure;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
@@ -168,12 +170,36 @@ public sealed class UploadForm : IAsyncDisposable
             var length = await blobs.PutAsync(key, content, cancellationToken);
             File = new PendingBlob(blobs, key, length, content.Sha256());
         }
-        catch
+        catch (Exception e)
         {
             // The store may have kept part of it.
             await new PendingBlob(blobs, key, 0, "").DisposeAsync();
-            throw;
+            var fault = WhoseFault(e, content.ClientFailure, cancellationToken);
+            if (ReferenceEquals(fault, e))
+            {
+                throw;
+            }
+
+            ExceptionDispatchInfo.Throw(fault);
         }
+    }
+
+    /// <summary>
+    /// A failed write is the client's fault only when reading its body failed; anything else is the store's, and must
+    /// not reach the 400 answers of <see cref="ReadAsync"/> (an IOException of a full disk or of a connection to S3
+    /// that was cut is not a malformed body): it becomes the port's <see cref="BackendUnreachableException"/>, a 503.
+    /// </summary>
+    private static Exception WhoseFault(Exception thrown, Exception? clientFailure, CancellationToken cancellationToken)
+    {
+        if (clientFailure is not null)
+        {
+            return clientFailure;
+        }
+
+        var clientGaveUp = thrown is OperationCanceledException && cancellationToken.IsCancellationRequested;
+        return thrown is BackendUnreachableException || clientGaveUp
+            ? thrown
+            : new BackendUnreachableException($"The blob store failed while storing the upload: {BackendStartup.Describe(thrown)}", thrown);
     }
 
     private static async Task<string> ReadTextAsync(Stream body, CancellationToken cancellationToken)

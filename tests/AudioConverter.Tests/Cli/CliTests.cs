@@ -221,9 +221,9 @@ public sealed class CliTests : IClassFixture<CliTests.Server>, IDisposable
         Assert.Single(requests.Seen, r => r == "GET /api/events");
         Assert.DoesNotContain(requests.Seen, r => System.Text.RegularExpressions.Regex.IsMatch(r, @"^GET /api/tasks/\d+$"));
 
-        // A preset: its sample rate and channels, without any --option.
+        // A preset alone: its format (wav, without --to), its sample rate and channels, without any --option.
         var outFolder = Path.Combine(home, "telephony");
-        var (presetCode, presetOutput, presetError) = await RunAsync(["convert", Path.Combine(folder, "a.mp3"), Path.Combine(folder, "d.m4a"), "--to", "wav", "--preset", "telephony", "--out", outFolder]);
+        var (presetCode, presetOutput, presetError) = await RunAsync(["convert", Path.Combine(folder, "a.mp3"), Path.Combine(folder, "d.m4a"), "--preset", "telephony", "--out", outFolder]);
         Assert.True(presetCode == 0, presetOutput + presetError);
         Assert.Contains("2 converted, 0 failed.", presetOutput, StringComparison.Ordinal);
         Assert.Equal(("pcm_s16le", 8000, 1), ProbeStream(Path.Combine(outFolder, "a.wav")));
@@ -232,6 +232,12 @@ public sealed class CliTests : IClassFixture<CliTests.Server>, IDisposable
         var (unknown, unknownOutput, _) = await RunAsync(["convert", Path.Combine(folder, "b.ogg"), "--to", "wav", "--preset", "no such preset", "--out", outFolder]);
         Assert.Equal(1, unknown);
         Assert.Contains("0 converted, 1 failed.", unknownOutput, StringComparison.Ordinal);
+
+        // Without --to, an unknown preset names no format: wrong usage, nothing uploaded.
+        var (noFormat, _, noFormatError) = await RunAsync(["convert", Path.Combine(folder, "b.ogg"), "--preset", "no such preset", "--out", outFolder]);
+        Assert.Equal(2, noFormat);
+        Assert.Contains("no preset named 'no such preset'", noFormatError, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(outFolder, "b.wav")));
     }
 
     private static (string Codec, int SampleRate, int Channels) ProbeStream(string path)

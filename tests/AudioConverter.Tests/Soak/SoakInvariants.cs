@@ -36,6 +36,7 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
     public const string DeadLettered = "no message in the dead-letter queue";
     public const string WorkFolderLeft = "no work folder left in a worker's temp folder";
     public const string ServerError = "no answer 500 or above other than 503";
+    public const string GoodInputRefused = "a good input is never answered 400 (a backend away is a 503)";
     public const string RecoveryFailed = "every fault is recovered from (restart, SIGTERM exit 0)";
     public const string OutboxUndelivered = "every outbox entry is delivered";
 
@@ -109,6 +110,11 @@ public sealed partial class SoakInvariants(SoakStack stack, SoakTraffic traffic)
         foreach (var error in traffic.ServerErrors)
         {
             Violations.Add(new(ServerError, null, error));
+        }
+
+        foreach (var refusal in traffic.GoodInputsRefused)
+        {
+            Violations.Add(new(GoodInputRefused, null, refusal));
         }
 
         await using var db = Db();

@@ -44,6 +44,7 @@ public sealed class SoakTraffic
     private readonly List<SoakTask> tasks = [];
     private readonly Dictionary<string, int> answers = [];
     private readonly List<string> serverErrors = [];
+    private readonly List<string> goodInputsRefused = [];
     private readonly List<(string Name, byte[] Bytes)> goodInputs;
     private readonly byte[] badInput;
     private readonly List<string> tokens = [];
@@ -102,6 +103,21 @@ public sealed class SoakTraffic
             lock (serverErrors)
             {
                 return [.. serverErrors];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Uploads of a good input answered 400: a backend away must be a 503, never an answer that blames the file (every
+    /// good input is real audio that converts, and the bad one passes the upload's cheap check too).
+    /// </summary>
+    public IReadOnlyList<string> GoodInputsRefused
+    {
+        get
+        {
+            lock (goodInputsRefused)
+            {
+                return [.. goodInputsRefused];
             }
         }
     }
@@ -221,6 +237,15 @@ public sealed class SoakTraffic
             // Only answered uploads count against the bound: while both APIs are down the loops just wait.
             Interlocked.Increment(ref uploadsSent);
         }
+        if (status == HttpStatusCode.BadRequest && !bad && response is not null)
+        {
+            var text = await response.Content.ReadAsStringAsync(CancellationToken.None);
+            lock (goodInputsRefused)
+            {
+                goodInputsRefused.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {name} answered 400: {text[..Math.Min(text.Length, 300)]}");
+            }
+        }
+
         if (status == HttpStatusCode.Created && response is not null)
         {
             var task = (await response.Content.ReadFromJsonAsync<TaskResponse>(ApiClient.Json))!;

@@ -16,6 +16,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly List<(TcpClient Client, TcpClient Server)> connections = [];
     private readonly Task accepting;
     private volatile bool cut;
+    private volatile bool midRequest;
 
     public TcpProxy(int targetPort)
     {
@@ -42,7 +43,22 @@ public sealed class TcpProxy : IAsyncDisposable
         }
     }
 
-    public void Restore() => cut = false;
+    /// <summary>
+    /// Like <see cref="Cut"/>, but new connections are accepted and reset only once the client has sent its first
+    /// bytes: the client sees its established connection reset in the middle of a request (an IOException on write
+    /// or read, not a refused connect), as when a backend dies under a request in flight.
+    /// </summary>
+    public void CutMidRequest()
+    {
+        midRequest = true;
+        Cut();
+    }
+
+    public void Restore()
+    {
+        cut = false;
+        midRequest = false;
+    }
 
     private async Task AcceptAsync()
     {
@@ -56,6 +72,12 @@ public sealed class TcpProxy : IAsyncDisposable
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 return;
+            }
+
+            if (midRequest)
+            {
+                _ = Task.Run(() => ResetAfterFirstBytesAsync(client));
+                continue;
             }
 
             if (cut)
@@ -97,6 +119,22 @@ public sealed class TcpProxy : IAsyncDisposable
             client.Dispose();
             server.Dispose();
         }
+    }
+
+    private async Task ResetAfterFirstBytesAsync(TcpClient client)
+    {
+        try
+        {
+            var buffer = new byte[1024];
+            _ = await client.GetStream().ReadAtLeastAsync(buffer, 1, throwOnEndOfStream: false, stop.Token);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Gone already.
+        }
+
+        Reset(client);
+        client.Dispose();
     }
 
     private static void Reset(TcpClient connection)
