@@ -17,8 +17,12 @@ namespace AudioConverter.Server.Tasks;
 /// </summary>
 public sealed class SqliteTaskListStatements : IDisposable
 {
-    /// <summary>More kept than requests reading at once on a small machine would only hold file handles.</summary>
-    private const int MaxIdle = 8;
+    /// <summary>
+    /// Connections kept open at most. A borrower holds one only while it steps the rows, but a thread can be preempted
+    /// with it on a busy machine, so as many may be out at once as the thread pool has threads; a connection given
+    /// back beyond this is closed, and one opened for a borrower pays the statement compile the pool exists to save.
+    /// </summary>
+    private const int MaxIdle = 32;
 
     private readonly ConcurrentDictionary<string, ConcurrentBag<Kept>> idle = new(StringComparer.Ordinal);
     private bool disposed;
