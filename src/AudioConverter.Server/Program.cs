@@ -66,6 +66,7 @@ try
         services.AddSingleton<EventFeed>();
         services.AddHostedService(provider => provider.GetRequiredService<EventFeed>());
         services.AddHostedService<IdempotencyPruner>();
+        services.AddSingleton<AudioConverter.Server.Tasks.SqliteTaskListStatements>();
     }
 
     // The worker role: conversion loops, the sweeper, the storage janitor, the outbox (webhooks and e-mail).

@@ -27,7 +27,7 @@ public static class TaskEndpoints
     }
 
     private static async Task<Results<Ok<List<TaskResponse>>, ValidationProblem>> ListAsync(
-        string? max, string? order, string? after, CurrentUser user, HttpContext context, AppDbContext db, CancellationToken cancellationToken)
+        string? max, string? order, string? after, CurrentUser user, HttpContext context, AppDbContext db, SqliteTaskListStatements statements, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var limit = 100;
@@ -61,7 +61,7 @@ public static class TaskEndpoints
         }
 
         // One row more than asked for tells whether a next page exists, without a count.
-        var tasks = await TaskListQuery.PageAsync(db, user.Id, newestFirst, cursor, limit + 1, cancellationToken);
+        var tasks = await TaskListQuery.PageAsync(db, statements, user.Id, newestFirst, cursor, limit + 1, cancellationToken);
         if (tasks.Count > limit)
         {
             tasks.RemoveAt(limit);

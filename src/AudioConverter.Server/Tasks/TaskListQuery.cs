@@ -63,11 +63,23 @@ public static class TaskListQuery
         EF.CompileAsyncQuery((AppDbContext db, long userId, long before, int limit) =>
             db.Tasks.AsNoTracking().Where(t => t.UserId == userId && t.Id < before).OrderByDescending(t => t.Id).Take(limit).Select(Shown)));
 
-    /// <summary>Up to <paramref name="limit"/> of the user's tasks after (oldest first) or before (newest first) the cursor's id, as answers.</summary>
-    public static async Task<List<TaskResponse>> PageAsync(AppDbContext db, long userId, bool newestFirst, long? cursor, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the user's tasks after (oldest first) or before (newest first) the cursor's id, as answers.
+    /// On SQLite through <paramref name="statements"/>, kept prepared; on PostgreSQL through the compiled query
+    /// (Npgsql keeps its own prepared statements on its pooled connections).
+    /// </summary>
+    public static async Task<List<TaskResponse>> PageAsync(
+        AppDbContext db, SqliteTaskListStatements statements, long userId, bool newestFirst, long? cursor, int limit, CancellationToken cancellationToken)
     {
+        var after = cursor ?? (newestFirst ? long.MaxValue : 0);
+        if (db.Database.IsSqlite())
+        {
+            var rows = statements.Page(db.Database.GetConnectionString()!, db.Model, userId, newestFirst, after, limit);
+            return rows.ConvertAll(TaskResponse.From);
+        }
+
         var queries = ByContext.GetOrAdd(db.Model, Compile);
-        var query = newestFirst ? queries.NewestFirst(db, userId, cursor ?? long.MaxValue, limit) : queries.OldestFirst(db, userId, cursor ?? 0, limit);
+        var query = newestFirst ? queries.NewestFirst(db, userId, after, limit) : queries.OldestFirst(db, userId, after, limit);
         var tasks = new List<TaskResponse>(Math.Min(limit, 128));
         await foreach (var task in query.WithCancellation(cancellationToken))
         {
