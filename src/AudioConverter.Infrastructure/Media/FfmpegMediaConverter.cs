@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using AudioConverter.Core.Conversion;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,8 +7,9 @@ namespace AudioConverter.Infrastructure.Media;
 
 /// <summary>
 /// A conversion in its steps: probe the input, plan (<see cref="FfmpegArguments"/>), measure loudness when
-/// normalising, convert with progress, then verify the output (container, codec, rate, channels, measured length),
-/// hash it, measure its loudness when asked and take its peaks. Every run goes through <see cref="FfmpegProcessRunner"/>.
+/// normalising, convert with progress (taking the waveform's peaks in the same run when it encodes), then verify the
+/// output (container, codec, rate, channels, measured length) and measure its loudness when asked. The worker hashes the
+/// output as it stores it. Every run goes through <see cref="FfmpegProcessRunner"/>.
 /// </summary>
 public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options, ILogger<FfmpegMediaConverter> logger, TimeProvider? clock = null) : IMediaConverter
 {
@@ -74,7 +74,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             var peaks = tap is not null && headerRight
                 ? await ReadPeaksAsync(peaksPath, cancellationToken)
                 : await PeaksAsync(request.OutputPath, measuredSeconds, peaksPath, Remaining(), cancellationToken);
-            return await ResultAsync(request, plan, input, notes, output with { Bytes = bytes, Loudness = loudness }, peaks, measuredSeconds, cancellationToken);
+            return Result(plan, input, notes, output with { Bytes = bytes, Loudness = loudness }, peaks, measuredSeconds);
         }
         finally
         {
@@ -100,16 +100,12 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         return FfmpegOutputParser.ParseEbur128Summary(analysis.Run.Stderr);
     }
 
-    /// <summary>The result: the output hashed, and the input's length as measured unless only a part of it was decoded.</summary>
-    private static async Task<ConversionResult> ResultAsync(ConversionRequest request, ConversionPlan plan, ProbedMedia input, List<string> notes,
-        OutputFacts output, IReadOnlyList<double> peaks, double measuredSeconds, CancellationToken cancellationToken)
+    /// <summary>
+    /// The result, with the input's length as measured unless only a part of it was decoded. The output's SHA-256 is
+    /// left empty: the worker takes it in the read that stores the file (<see cref="Core.Storage.IBlobStore.PutFileAsync"/>).
+    /// </summary>
+    private static ConversionResult Result(ConversionPlan plan, ProbedMedia input, List<string> notes, OutputFacts output, IReadOnlyList<double> peaks, double measuredSeconds)
     {
-        string sha256;
-        await using (var file = File.OpenRead(request.OutputPath))
-        {
-            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
-        }
-
         var inputFacts = input.Facts with { DurationSeconds = Math.Round(measuredSeconds + (plan.Start ?? 0), 3) };
         if (plan.Length is not null)
         {
@@ -117,7 +113,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             inputFacts = input.Facts;
         }
 
-        return new ConversionResult(!plan.Copy, notes, inputFacts, output with { Sha256 = sha256 }, peaks);
+        return new ConversionResult(!plan.Copy, notes, inputFacts, output, peaks);
     }
 
     /// <summary>Refuses an input whose header claims more than the limit, if its audio really goes on past it.</summary>
