@@ -124,7 +124,7 @@ internal sealed class BenchReport
 
         foreach (var burst in Worker)
         {
-            Line($"== Scenario 2, worker: burst of {burst.Files}, {burst.Parallelism} conversions at a time ==");
+            Line($"== Scenario 2, worker: burst of {burst.Files}, {burst.Parallelism} conversions at a time, ffmpeg at nice {burst.Niceness} (worker and baseline) ==");
             Line(string.Create(CultureInfo.InvariantCulture,
                 $"worker: {burst.WorkerSeconds:0.00} s from the first upload to the last processed = {burst.WorkerFilesPerMinute:0.0} files/min (uploads took {burst.UploadPhaseSeconds:0.00} s; {burst.Failed} not processed)"));
             Line(string.Create(CultureInfo.InvariantCulture, $"ffmpeg alone, same arguments: {burst.FfmpegSeconds:0.00} s = {burst.FfmpegFilesPerMinute:0.0} files/min"));

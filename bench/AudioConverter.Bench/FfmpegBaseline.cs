@@ -8,12 +8,21 @@ namespace AudioConverter.Bench;
 /// src/AudioConverter.Infrastructure/Media/FfmpegMediaConverter.cs and Core/Tasks/AudioFormat.cs, the WAV entry)
 /// and the worker's parallelism. Outputs are kept until the run ends, as the worker's are kept in its store, so
 /// both pay the same disk. Optionally with an ffprobe call before each, as the worker did before it let ffmpeg
-/// read the input itself: that row shows what the separate probe cost.
+/// read the input itself: that row shows what the separate probe cost. The baseline runs at the worker's CPU priority
+/// (<see cref="WorkerNiceness"/>): on a busy machine a niced worker against an un-niced baseline would measure the
+/// priority, not the worker.
 /// </summary>
 internal static class FfmpegBaseline
 {
     private const string AllowedDemuxers =
         "mp3,wav,w64,ogg,flac,mov,mp4,m4a,3gp,3g2,mj2,aac,asf,aiff,caf,matroska,webm,amr,amrnb,amrwb,au,ape,wv,tta,mpc,mpc8,avi,ac3,eac3,dts,truehd,mlp,mpeg,mpegts,voc,sox,wsaud,xa,xwma,dsf,iff,mp2,s16le,s8,u8,alaw,mulaw";
+
+    /// <summary>
+    /// The `nice` increment the bench's server gives its ffmpeg: Media__Niceness when the bench's environment (which
+    /// the server inherits) sets it, otherwise 10, the server's default when API and worker share the process.
+    /// </summary>
+    public static int WorkerNiceness =>
+        int.TryParse(Environment.GetEnvironmentVariable("Media__Niceness"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : 10;
 
     /// <summary>Returns the wall time of all conversions and each one's finishing instant (seconds from the start).</summary>
     public static async Task<(double Seconds, List<double> FinishedAt)> RunAsync(string input, string workFolder, int files, int parallelism, bool withProbe, CancellationToken cancellationToken)
@@ -59,8 +68,9 @@ internal static class FfmpegBaseline
 
     private static async Task RunAsync(string tool, string[] arguments, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(tool) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments)
+        var niceness = WorkerNiceness;
+        var start = new ProcessStartInfo(niceness > 0 ? "nice" : tool) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in niceness > 0 ? ["-n", niceness.ToString(CultureInfo.InvariantCulture), tool, .. arguments] : arguments)
         {
             start.ArgumentList.Add(argument);
         }

@@ -16,7 +16,7 @@ internal sealed record BurstResult(
     int Files, int Parallelism, double WorkerSeconds, double WorkerFilesPerMinute, double FfmpegSeconds, double FfmpegFilesPerMinute,
     double ProbeAndFfmpegSeconds, double ProbeAndFfmpegFilesPerMinute, double RatioToFfmpeg, double RatioToProbeAndFfmpeg,
     double UploadPhaseSeconds, AggregateRow Upload, AggregateRow TaskLatency, AggregateRow QueueDelay, AggregateRow Conversion,
-    int Failed, ResourceUsage? Resources, int NotDeleted, ProgressCost? Progress = null);
+    int Failed, ResourceUsage? Resources, int NotDeleted, ProgressCost? Progress = null, int Niceness = 0);
 
 internal sealed record MemoryResult(int Clients, long FileBytes, double RssBeforeMb, double PeakRssMb, double HwmAfterMb, AggregateRow Upload, ResourceUsage? Resources, int NotDeleted);
 

@@ -10,10 +10,11 @@ public interface IBlobStore
     Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Stores a finished local file under the key and returns its length. The store may take the file itself (a rename
-    /// on the same disk), so the file is gone afterwards.
+    /// Stores a finished local file under the key and returns its length and SHA-256, hashed in the one read the store
+    /// makes of it (sending it to S3), or, where the store takes the file itself (a rename on the same disk), in a read
+    /// of its own. The file is gone afterwards.
     /// </summary>
-    Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken);
+    Task<StoredFile> PutFileAsync(string key, string path, CancellationToken cancellationToken);
 
     /// <summary>
     /// A path on this machine that holds the object, for tools that read files (ffmpeg): the store's own file when it
@@ -42,6 +43,9 @@ public interface IBlobStore
     /// </summary>
     IAsyncEnumerable<StoredBlob> ListAsync(string prefix, CancellationToken cancellationToken);
 }
+
+/// <summary>A stored file: its length and its SHA-256 (lowercase hex).</summary>
+public sealed record StoredFile(long Bytes, string Sha256);
 
 /// <summary>One listed object.</summary>
 public sealed record StoredBlob(string Key, DateTime LastModifiedUtc);

@@ -25,6 +25,12 @@ public sealed record ConversionPlan(
     IReadOnlyList<string> Notes);
 
 /// <summary>
+/// The waveform's peaks taken by the converting ffmpeg itself: the file ametadata writes them to, and how many samples
+/// (at <see cref="FfmpegArguments.PeaksRate"/>) make one point.
+/// </summary>
+public sealed record PeaksTap(string Path, int SamplesPerPoint);
+
+/// <summary>
 /// The argument lists of every ffmpeg and ffprobe run, as pure functions of the input's facts, the target and the
 /// options. Arguments are a list (no shell); only the file protocol and whitelisted audio demuxers are allowed.
 /// </summary>
@@ -39,6 +45,9 @@ public static class FfmpegArguments
 
     /// <summary>Headroom kept below the true-peak ceiling for lossy targets, whose encoders overshoot peaks slightly.</summary>
     public const double LossyPeakMargin = 0.5;
+
+    /// <summary>The rate the waveform's peaks are measured at: enough for a drawing, cheap to take.</summary>
+    public const int PeaksRate = 8000;
 
     /// <summary>Decides what the conversion does. Throws <see cref="MediaException"/> when the kept part would be empty.</summary>
     public static ConversionPlan Plan(ProbedMedia input, AudioFormat target, ConversionOptions options, HeaderlessFormat? headerless)
@@ -149,13 +158,34 @@ public static class FfmpegArguments
         return arguments;
     }
 
-    /// <summary>The conversion itself, with <paramref name="measured"/> from the first loudnorm pass when normalising.</summary>
-    public static IReadOnlyList<string> Convert(ConversionPlan plan, string inputPath, string outputPath, MediaLimits limits, LoudnormMeasurement? measured)
+    /// <summary>
+    /// The conversion itself, with <paramref name="measured"/> from the first loudnorm pass when normalising. With
+    /// <paramref name="peaks"/> (an encoding only: a copy decodes nothing) the filtered audio is split in two: one
+    /// branch is encoded into the output, the other goes through the peaks chain to a null output, so the waveform
+    /// costs no second decode.
+    /// </summary>
+    public static IReadOnlyList<string> Convert(ConversionPlan plan, string inputPath, string outputPath, MediaLimits limits, LoudnormMeasurement? measured, PeaksTap? peaks = null)
     {
+        if (peaks is not null && plan.Copy)
+        {
+            throw new ArgumentException("A stream copy decodes nothing, so it cannot take the peaks.", nameof(peaks));
+        }
+
         var options = plan.Options;
         var arguments = new List<string>(Common());
         arguments.AddRange(InputArguments(inputPath, plan.Headerless, plan.Start is { } s ? Seconds(s) : null));
-        arguments.AddRange(["-map", "0:a:0"]);
+        if (peaks is null)
+        {
+            arguments.AddRange(["-map", "0:a:0"]);
+        }
+        else
+        {
+            var filters = AudioFilters(plan, measured);
+            filters.Add("asplit=2[audio][tap]");
+            arguments.AddRange(["-filter_complex", $"[0:a:0]{string.Join(',', filters)};[tap]{PeaksChain(peaks)}[peaks]", "-filter_complex_threads", Integer(limits.Threads)]);
+            arguments.AddRange(["-map", "[audio]"]);
+        }
+
         if (plan.MapCover)
         {
             arguments.AddRange(["-map", "0:v:0?", "-c:v", "copy", "-disposition:v:0", "attached_pic"]);
@@ -180,7 +210,7 @@ public static class FfmpegArguments
         }
         else
         {
-            arguments.AddRange(EncodeArguments(plan, measured));
+            arguments.AddRange(EncodeArguments(plan, measured, filtered: peaks is null));
         }
 
         if (plan.Copy && plan.Target.Name == "wav")
@@ -196,22 +226,24 @@ public static class FfmpegArguments
         arguments.AddRange(["-stats_period", "0.1"]);
         arguments.AddRange(["-t", Seconds(KeptSeconds(plan, limits)), "-fs", limits.MaxOutputBytes.ToString(CultureInfo.InvariantCulture)]);
         arguments.AddRange(["-f", FormatEncoders.Muxer(plan.Target), "file:" + outputPath]);
+        if (peaks is not null)
+        {
+            // The second output reads the tap to its end; the same -t keeps it to the kept part.
+            arguments.AddRange(["-map", "[peaks]", "-t", Seconds(KeptSeconds(plan, limits)), "-f", "null", "-"]);
+        }
+
         return arguments;
     }
 
-    /// <summary>What an encoding (not a copy) adds: the filters (fades, the second loudnorm pass), the layout and the encoder.</summary>
-    private static List<string> EncodeArguments(ConversionPlan plan, LoudnormMeasurement? measured)
+    /// <summary>
+    /// What an encoding (not a copy) adds: the filters (fades, the second loudnorm pass) unless they are already in
+    /// the run's filter graph, the layout and the encoder.
+    /// </summary>
+    private static List<string> EncodeArguments(ConversionPlan plan, LoudnormMeasurement? measured, bool filtered)
     {
         var arguments = new List<string>();
-        var filters = Fades(plan);
-        if (plan.Options.Loudness is { } target && measured is not null)
-        {
-            var range = Math.Clamp(Math.Max(DefaultLoudnessRange, Math.Ceiling(measured.InputLra)), 1, 50);
-            filters.Add(string.Create(CultureInfo.InvariantCulture,
-                $"loudnorm=I={Number(target)}:TP={Number(PeakTarget(plan))}:LRA={Number(range)}:measured_I={Number(measured.InputI)}:measured_TP={Number(measured.InputTp)}:measured_LRA={Number(measured.InputLra)}:measured_thresh={Number(measured.InputThresh)}:offset={Number(measured.TargetOffset)}:linear=true:print_format=summary"));
-        }
-
-        if (filters.Count > 0)
+        var filters = AudioFilters(plan, measured);
+        if (filtered && filters.Count > 0)
         {
             arguments.AddRange(["-af", string.Join(',', filters)]);
         }
@@ -221,22 +253,45 @@ public static class FfmpegArguments
         return arguments;
     }
 
+    /// <summary>The filters an encoding applies, in order: the fades, then the second loudnorm pass when normalising.</summary>
+    private static List<string> AudioFilters(ConversionPlan plan, LoudnormMeasurement? measured)
+    {
+        var filters = Fades(plan);
+        if (plan.Options.Loudness is { } target && measured is not null)
+        {
+            var range = Math.Clamp(Math.Max(DefaultLoudnessRange, Math.Ceiling(measured.InputLra)), 1, 50);
+            filters.Add(string.Create(CultureInfo.InvariantCulture,
+                $"loudnorm=I={Number(target)}:TP={Number(PeakTarget(plan))}:LRA={Number(range)}:measured_I={Number(measured.InputI)}:measured_TP={Number(measured.InputTp)}:measured_LRA={Number(measured.InputLra)}:measured_thresh={Number(measured.InputThresh)}:offset={Number(measured.TargetOffset)}:linear=true:print_format=summary"));
+        }
+
+        return filters;
+    }
+
     /// <summary>Measures a file's loudness with ebur128 (true peak included); the summary is on stderr.</summary>
     public static IReadOnlyList<string> AnalyzeLoudness(string path) =>
         [.. Common(), .. InputArguments(path, null, null), "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"];
 
-    /// <summary>Peaks of a file for drawing: one astats frame per 1/<paramref name="points"/> of its length, written to <paramref name="peaksPath"/>.</summary>
-    public static IReadOnlyList<string> Peaks(string path, double durationSeconds, int points, string peaksPath)
-    {
-        const int Rate = 8000;
-        var samplesPerPoint = Math.Max(1, (int)Math.Ceiling(durationSeconds * Rate / points));
-        return
-        [
-            .. Common(), .. InputArguments(path, null, null), "-map", "0:a:0",
-            "-af", $"aformat=channel_layouts=mono,aresample={Rate},asetnsamples=n={samplesPerPoint}:p=0,astats=metadata=1:reset=1,ametadata=mode=print:key=lavfi.astats.Overall.Peak_level:file={EscapeFilterPath(peaksPath)}",
-            "-f", "null", "-",
-        ];
-    }
+    /// <summary>
+    /// Peaks of a file for drawing, for a stream copy (which decodes nothing): one astats frame per
+    /// 1/<paramref name="points"/> of its length, written to <paramref name="peaksPath"/>.
+    /// </summary>
+    public static IReadOnlyList<string> Peaks(string path, double durationSeconds, int points, string peaksPath) =>
+    [
+        .. Common(), .. InputArguments(path, null, null), "-map", "0:a:0",
+        "-af", PeaksChain(new PeaksTap(peaksPath, SamplesPerPoint(durationSeconds, points))),
+        "-f", "null", "-",
+    ];
+
+    /// <summary>How many samples at <see cref="PeaksRate"/> make one of <paramref name="points"/> over <paramref name="durationSeconds"/>.</summary>
+    public static int SamplesPerPoint(double durationSeconds, int points) =>
+        (int)Math.Clamp(Math.Ceiling(durationSeconds * PeaksRate / points), 1, int.MaxValue);
+
+    /// <summary>
+    /// Mono at <see cref="PeaksRate"/>, one astats frame per point, its peak written by ametadata. astats measures only
+    /// the overall peak: computing its other thirty statistics cost more than the WAV conversion itself.
+    /// </summary>
+    private static string PeaksChain(PeaksTap tap) =>
+        $"aformat=channel_layouts=mono,aresample={PeaksRate},asetnsamples=n={tap.SamplesPerPoint}:p=0,astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,ametadata=mode=print:key=lavfi.astats.Overall.Peak_level:file={EscapeFilterPath(tap.Path)}";
 
     /// <summary>The true peak loudnorm aims at: the ceiling, less a margin for lossy encoders.</summary>
     public static double PeakTarget(ConversionPlan plan) =>

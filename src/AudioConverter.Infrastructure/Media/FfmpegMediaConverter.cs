@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using AudioConverter.Core.Conversion;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,8 +7,9 @@ namespace AudioConverter.Infrastructure.Media;
 
 /// <summary>
 /// A conversion in its steps: probe the input, plan (<see cref="FfmpegArguments"/>), measure loudness when
-/// normalising, convert with progress, then verify the output (container, codec, rate, channels, measured length),
-/// hash it, measure its loudness when asked and take its peaks. Every run goes through <see cref="FfmpegProcessRunner"/>.
+/// normalising, convert with progress (taking the waveform's peaks in the same run when it encodes), then verify the
+/// output (container, codec, rate, channels, measured length) and measure its loudness when asked. The worker hashes the
+/// output as it stores it. Every run goes through <see cref="FfmpegProcessRunner"/>.
 /// </summary>
 public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options, ILogger<FfmpegMediaConverter> logger, TimeProvider? clock = null) : IMediaConverter
 {
@@ -52,32 +52,60 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             }
         }
 
-        var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
-        var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured), Remaining(), reporter.Report, cancellationToken);
-        var measuredSeconds = conversion.Seconds;
-        var bytes = CheckOutput(plan, request.OutputPath, measuredSeconds, conversion.Run.Stderr);
-
-        if (plan.ExpectedSeconds is { } expected && Math.Abs(expected - measuredSeconds) > Math.Max(1, expected * 0.02) && plan.Length is null)
+        var peaksPath = PeaksPath(request.OutputPath);
+        try
         {
-            notes.Add($"The input's header says it lasts {Seconds(expected + (plan.Start ?? 0))} s, but its audio lasts {Seconds(measuredSeconds + (plan.Start ?? 0))} s; the measured length counts.");
+            var reporter = new ProgressReporter(progress, plan.ExpectedSeconds, time);
+            var tap = PeaksTapFor(plan, peaksPath);
+            var conversion = await RunFfmpegAsync(FfmpegArguments.Convert(plan, request.InputPath, request.OutputPath, Limits, measured, tap), Remaining(), reporter.Report, cancellationToken);
+            var measuredSeconds = conversion.Seconds;
+            var bytes = CheckOutput(plan, request.OutputPath, measuredSeconds, conversion.Run.Stderr);
+            var headerRight = plan.ExpectedSeconds is not { } expected || Math.Abs(expected - measuredSeconds) <= Math.Max(1, expected * 0.02);
+            if (!headerRight && plan.Length is null)
+            {
+                notes.Add($"The input's header says it lasts {Seconds(plan.ExpectedSeconds!.Value + (plan.Start ?? 0))} s, but its audio lasts {Seconds(measuredSeconds + (plan.Start ?? 0))} s; the measured length counts.");
+            }
+
+            var output = await VerifyAsync(plan, request.OutputPath, measuredSeconds, Remaining(), cancellationToken);
+            var loudness = await AnalyzeAsync(request, Remaining(), cancellationToken);
+
+            // The tap's points were spaced by the header's length: when the audio's own length differs, or for a copy,
+            // the peaks come from a pass over the output spaced by the measured length.
+            var peaks = tap is not null && headerRight
+                ? await ReadPeaksAsync(peaksPath, cancellationToken)
+                : await PeaksAsync(request.OutputPath, measuredSeconds, peaksPath, Remaining(), cancellationToken);
+            return Result(plan, input, notes, output with { Bytes = bytes, Loudness = loudness }, peaks, measuredSeconds);
+        }
+        finally
+        {
+            File.Delete(peaksPath);
+        }
+    }
+
+    /// <summary>The peaks taken by the converting ffmpeg: for an encoding whose length is known beforehand.</summary>
+    private PeaksTap? PeaksTapFor(ConversionPlan plan, string peaksPath) =>
+        plan.Copy || plan.ExpectedSeconds is not { } expected || expected <= 0
+            ? null
+            : new PeaksTap(peaksPath, FfmpegArguments.SamplesPerPoint(Math.Min(expected, settings.MaxDurationSeconds), settings.WaveformPoints));
+
+    /// <summary>The output's loudness, measured with ebur128, when normalising or asked for.</summary>
+    private async Task<LoudnessFacts?> AnalyzeAsync(ConversionRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (request.Options.Loudness is null && !request.Options.Analyze)
+        {
+            return null;
         }
 
-        var output = await VerifyAsync(plan, request.OutputPath, measuredSeconds, Remaining(), cancellationToken);
+        var analysis = await RunFfmpegAsync(FfmpegArguments.AnalyzeLoudness(request.OutputPath), timeout, null, cancellationToken);
+        return FfmpegOutputParser.ParseEbur128Summary(analysis.Run.Stderr);
+    }
 
-        LoudnessFacts? loudness = null;
-        if (request.Options.Loudness is not null || request.Options.Analyze)
-        {
-            var analysis = await RunFfmpegAsync(FfmpegArguments.AnalyzeLoudness(request.OutputPath), Remaining(), null, cancellationToken);
-            loudness = FfmpegOutputParser.ParseEbur128Summary(analysis.Run.Stderr);
-        }
-
-        var peaks = await PeaksAsync(request.OutputPath, measuredSeconds, Remaining(), cancellationToken);
-        string sha256;
-        await using (var file = File.OpenRead(request.OutputPath))
-        {
-            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
-        }
-
+    /// <summary>
+    /// The result, with the input's length as measured unless only a part of it was decoded. The output's SHA-256 is
+    /// left empty: the worker takes it in the read that stores the file (<see cref="Core.Storage.IBlobStore.PutFileAsync"/>).
+    /// </summary>
+    private static ConversionResult Result(ConversionPlan plan, ProbedMedia input, List<string> notes, OutputFacts output, IReadOnlyList<double> peaks, double measuredSeconds)
+    {
         var inputFacts = input.Facts with { DurationSeconds = Math.Round(measuredSeconds + (plan.Start ?? 0), 3) };
         if (plan.Length is not null)
         {
@@ -85,7 +113,7 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
             inputFacts = input.Facts;
         }
 
-        return new ConversionResult(!plan.Copy, notes, inputFacts, output with { Bytes = bytes, Sha256 = sha256, Loudness = loudness }, peaks);
+        return new ConversionResult(!plan.Copy, notes, inputFacts, output, peaks);
     }
 
     /// <summary>Refuses an input whose header claims more than the limit, if its audio really goes on past it.</summary>
@@ -136,22 +164,23 @@ public sealed partial class FfmpegMediaConverter(IOptions<MediaOptions> options,
         return bytes;
     }
 
-    /// <summary>The output's waveform: <see cref="MediaOptions.WaveformPoints"/> peaks, read from a file ffmpeg writes next to it.</summary>
-    private async Task<IReadOnlyList<double>> PeaksAsync(string outputPath, double measuredSeconds, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>A file next to the output for ametadata to write the peaks to.</summary>
+    private static string PeaksPath(string outputPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
+
+    /// <summary>The output's waveform from a pass of its own over the output (a copy, or a header that was wrong about the length).</summary>
+    private async Task<IReadOnlyList<double>> PeaksAsync(string outputPath, double measuredSeconds, string peaksPath, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var peaksPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outputPath))!, "peaks-" + Guid.NewGuid().ToString("N") + ".txt");
-        try
-        {
-            await RunFfmpegAsync(FfmpegArguments.Peaks(outputPath, measuredSeconds, settings.WaveformPoints, peaksPath), timeout, null, cancellationToken);
-            return File.Exists(peaksPath)
-                ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
-                : [];
-        }
-        finally
-        {
-            File.Delete(peaksPath);
-        }
+        File.Delete(peaksPath);
+        await RunFfmpegAsync(FfmpegArguments.Peaks(outputPath, measuredSeconds, settings.WaveformPoints, peaksPath), timeout, null, cancellationToken);
+        return await ReadPeaksAsync(peaksPath, cancellationToken);
     }
+
+    /// <summary><see cref="MediaOptions.WaveformPoints"/> peaks, read from the file ffmpeg wrote.</summary>
+    private async Task<IReadOnlyList<double>> ReadPeaksAsync(string peaksPath, CancellationToken cancellationToken) =>
+        File.Exists(peaksPath)
+            ? FfmpegOutputParser.Downsample(FfmpegOutputParser.ParsePeaks(await File.ReadAllLinesAsync(peaksPath, cancellationToken)), settings.WaveformPoints)
+            : [];
 
     private async Task<ProbedMedia> ProbeAsync(string path, HeaderlessFormat? headerless, TimeSpan timeout, bool isOutput, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using AudioConverter.Core.Storage;
 
 namespace AudioConverter.Infrastructure.Storage;
@@ -98,14 +99,24 @@ public sealed class LocalDiskBlobStore : IBlobStore
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(Directory.Exists(root));
 
-    /// <summary>Moves the file in: a rename on the same filesystem, no second write of a possibly large output.</summary>
-    public Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the file in: a rename on the same filesystem, no second write of a possibly large output. The hash is the
+    /// file's one read (just written, so from the page cache).
+    /// </summary>
+    public async Task<StoredFile> PutFileAsync(string key, string path, CancellationToken cancellationToken)
     {
         var target = PathFor(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var length = new FileInfo(path).Length;
+        string sha256;
+        long length;
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        {
+            length = file.Length;
+            sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+        }
+
         File.Move(path, target, overwrite: true);
-        return Task.FromResult(length);
+        return new StoredFile(length, sha256);
     }
 
     /// <summary>The store's own file: no copy needed.</summary>

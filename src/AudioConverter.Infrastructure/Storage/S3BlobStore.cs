@@ -75,10 +75,13 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         }
     }
 
-    public async Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken)
+    /// <summary>Sends the file, hashing it as its parts are read: one read for both.</summary>
+    public async Task<StoredFile> PutFileAsync(string key, string path, CancellationToken cancellationToken)
     {
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return await PutAsync(key, file, cancellationToken);
+        await using var hashing = new HashingReadStream(file);
+        var bytes = await PutAsync(key, hashing, cancellationToken);
+        return new StoredFile(bytes, hashing.Sha256());
     }
 
     /// <summary>A download into the work folder, named after the key's extension (ffmpeg and the inspection read it).</summary>

@@ -159,8 +159,9 @@ public sealed partial class TaskProcessor(
             }
 
             var outputKey = storedKey = task.OutputKeyFor(format);
-            var outputBytes = await blobs.PutFileAsync(outputKey, outputPath, cancellationToken);
-            return await FinishAsync(task, conversion, outputKey, outputBytes, started);
+            // The output's hash is taken in the store's read of the file (S3), or its one read where the store renames it.
+            var stored = await blobs.PutFileAsync(outputKey, outputPath, cancellationToken);
+            return await FinishAsync(task, conversion with { Output = conversion.Output with { Sha256 = stored.Sha256 } }, outputKey, stored.Bytes, started);
         }
         catch (Exception) when (lease.Lost)
         {

@@ -106,6 +106,29 @@ public sealed class ConversionOptionsApiTests(SharedApp app) : IClassFixture<Sha
         Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/tasks/{done.Id}/waveform")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("mp3", true)] // an encoding: the converting ffmpeg takes the peaks itself
+    [InlineData("wav", false)] // a stream copy decodes nothing: the peaks are a pass over the output
+    public async Task TheWaveformShowsASilentFirstHalfAndALoudSecondHalf(string format, bool encoded)
+    {
+        var client = await app.NewUserAsync();
+        var folder = Directory.CreateTempSubdirectory("ac-api-").FullName;
+        var path = Path.Combine(folder, "half.wav");
+        AudioSamples.Run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "aevalsrc=exprs='if(lt(t,2),0,0.5*sin(2*PI*440*t))':sample_rate=44100:duration=4", path]);
+        var response = await UploadAsync(client, await File.ReadAllBytesAsync(path), "half.wav", format);
+        Directory.Delete(folder, true);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var done = await client.WaitForTaskAsync((await response.Content.ReadFromJsonAsync<TaskResponse>(ApiClient.Json))!.Id);
+        Assert.Equal("processed", done.Status);
+        Assert.Equal(encoded, done.Encoded);
+
+        var waveform = await client.GetFromJsonAsync<JsonElement>($"/api/tasks/{done.Id}/waveform?points=100");
+        var peaks = waveform.GetProperty("peaks").EnumerateArray().Select(p => p.GetDouble()).ToList();
+        Assert.Equal(100, peaks.Count);
+        Assert.All(peaks.Take(48), p => Assert.True(p < 0.01, $"a silent point drawn at {p}"));
+        Assert.All(peaks.Skip(52), p => Assert.InRange(p, 0.45, 0.55));
+    }
+
     [Fact]
     public async Task APutChangesSomeOptionsAndKeepsTheOthers()
     {

@@ -119,10 +119,11 @@ public sealed class ReviewFindingTests
     public async Task AConversionWhoseOutputVanishedIsRetriedAsTheSystemsFaultNotFailedAsTheInputs()
     {
         // ffmpeg converts, then something else removes what it wrote (a cleaner, an operator), before the worker checks it.
+        // The output is any file:.../output.* argument: an encoding's last argument is its null output for the peaks.
         var scripts = Path.Combine(Path.GetTempPath(), "ac-tests", "vanish-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(scripts);
         var wrapper = Path.Combine(scripts, "ffmpeg-then-remove-output.sh");
-        await File.WriteAllTextAsync(wrapper, "#!/bin/bash\nffmpeg \"$@\"\ncode=$?\nlast=\"${!#}\"\ncase \"$last\" in */output.*) rm -f \"${last#file:}\" ;; esac\nexit $code\n");
+        await File.WriteAllTextAsync(wrapper, "#!/bin/bash\nffmpeg \"$@\"\ncode=$?\nfor a in \"$@\"; do case \"$a\" in file:*/output.*) rm -f \"${a#file:}\" ;; esac; done\nexit $code\n");
         await ExternalCommand.RunAsync("chmod", ["755", wrapper]);
         try
         {
@@ -209,7 +210,7 @@ public sealed class ReviewFindingTests
 
         public Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken) => inner.OpenReadAsync(key, cancellationToken);
 
-        public Task<long> PutFileAsync(string key, string path, CancellationToken cancellationToken) => inner.PutFileAsync(key, path, cancellationToken);
+        public Task<StoredFile> PutFileAsync(string key, string path, CancellationToken cancellationToken) => inner.PutFileAsync(key, path, cancellationToken);
 
         public Task<string?> LocalFileAsync(string key, string workFolder, CancellationToken cancellationToken) => inner.LocalFileAsync(key, workFolder, cancellationToken);
 

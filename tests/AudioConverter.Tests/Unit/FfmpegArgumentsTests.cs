@@ -3,6 +3,7 @@ using AudioConverter.Infrastructure.Media;
 
 namespace AudioConverter.Tests.Unit;
 
+[Trait("Layer", "Unit")]
 public sealed class FfmpegArgumentsTests
 {
     private static readonly MediaLimits Limits = new(10_800, 1L << 32, 1);
@@ -198,4 +199,60 @@ public sealed class FfmpegArgumentsTests
         Assert.Equal("mulaw", HeaderlessFormat.Find("ul")!.Encoding);
         Assert.Null(HeaderlessFormat.Find("mp3"));
     }
+
+    [Fact]
+    public void AnEncodingTakesThePeaksFromItsOwnDecodeThroughASplitToANullOutput()
+    {
+        var plan = Plan(Input(duration: 100), "mp3", ("fadeIn", "2"), ("end", "50"));
+        var tap = new PeaksTap("/work/peaks-1.txt", FfmpegArguments.SamplesPerPoint(50, 1000));
+        var arguments = FfmpegArguments.Convert(plan, "/in.wav", "/work/out.mp3", Limits, null, tap).ToList();
+
+        // The fades run once, before the split; one branch is encoded, the other measured.
+        Assert.Equal(
+            "[0:a:0]afade=t=in:st=0:d=2,asplit=2[audio][tap];[tap]aformat=channel_layouts=mono,aresample=8000,asetnsamples=n=400:p=0,"
+                + "astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,ametadata=mode=print:key=lavfi.astats.Overall.Peak_level:file=/work/peaks-1.txt[peaks]",
+            After(arguments, "-filter_complex"));
+        Assert.DoesNotContain("-af", arguments);
+        Assert.Equal("[audio]", arguments[arguments.IndexOf("-map") + 1]);
+        Assert.Equal("1", After(arguments, "-filter_complex_threads"));
+
+        // The real output first, with its rate, layout and encoder; then the null output, held to the same kept part.
+        var output = arguments.IndexOf("file:/work/out.mp3");
+        Assert.True(arguments.IndexOf("-ar") < output && arguments.IndexOf("libmp3lame") < output);
+        Assert.Equal(["-map", "[peaks]", "-t", "50", "-f", "null", "-"], arguments[(output + 1)..]);
+        Assert.Equal("50", arguments[arguments.IndexOf("-t") + 1]);
+    }
+
+    [Fact]
+    public void TheSecondLoudnessPassIsInsideTheGraphWhenThePeaksAreTapped()
+    {
+        var plan = Plan(Input(), "flac", ("loudness", "-16"));
+        var arguments = FfmpegArguments.Convert(plan, "/in.wav", "/out", Limits, new LoudnormMeasurement(-21.75, -21.07, 3.2, -31.75, -0.05), new PeaksTap("/peaks.txt", 80));
+        var graph = After(arguments, "-filter_complex");
+        Assert.StartsWith("[0:a:0]loudnorm=I=-16:", graph, StringComparison.Ordinal);
+        Assert.Contains(":linear=true:print_format=summary,asplit=2[audio][tap];[tap]", graph, StringComparison.Ordinal);
+
+        // Without options nothing comes before the split.
+        var plain = After(FfmpegArguments.Convert(Plan(Input(codec: "mp3"), "wav"), "/in", "/out", Limits, null, new PeaksTap("/peaks.txt", 80)), "-filter_complex");
+        Assert.StartsWith("[0:a:0]asplit=2[audio][tap];[tap]aformat=channel_layouts=mono,", plain, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACopyDecodesNothingSoItsPeaksAreAPassOfTheirOwn()
+    {
+        var copy = Plan(Input(), "wav");
+        Assert.True(copy.Copy);
+        Assert.Throws<ArgumentException>(() => FfmpegArguments.Convert(copy, "/in", "/out", Limits, null, new PeaksTap("/peaks.txt", 80)));
+
+        var peaks = FfmpegArguments.Peaks("/out.wav", 10, 1000, "/peaks.txt");
+        Assert.Equal("aformat=channel_layouts=mono,aresample=8000,asetnsamples=n=80:p=0,astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level,ametadata=mode=print:key=lavfi.astats.Overall.Peak_level:file=/peaks.txt", After(peaks, "-af"));
+        Assert.Throws<ArgumentException>(() => FfmpegArguments.Convert(Plan(Input(codec: "mp3"), "wav"), "/in", "/out", Limits, null, new PeaksTap("/a;b[c]", 80)));
+    }
+
+    [Theory]
+    [InlineData(180, 1000, 1440)]
+    [InlineData(2, 1000, 16)]
+    [InlineData(0.01, 1000, 1)]
+    public void APointIsTheLengthsShareOfTheSamplesAtThePeaksRate(double seconds, int points, int expected) =>
+        Assert.Equal(expected, FfmpegArguments.SamplesPerPoint(seconds, points));
 }
