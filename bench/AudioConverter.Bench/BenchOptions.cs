@@ -36,7 +36,7 @@ internal sealed record BenchOptions
 
           --server PATH          start `dotnet PATH` (AudioConverter.Server.dll) with a temp data dir (default:
                                  src/AudioConverter.Server/bin/Release/net10.0/AudioConverter.Server.dll)
-          --url URL              drive a running server instead (set RateLimits__AuthPermitsPerMinute high on it)
+          --url URL              drive a running server instead (set RateLimits__AuthPermitsPerMinute and RateLimits__LoginsPerMinute high on it)
           --pid PID              with --url: the server's process id, to sample its memory and CPU
           --out DIR              report folder (default bench-results/<timestamp>)
           --smoke                tiny counts, a few seconds in all (used by test.sh)

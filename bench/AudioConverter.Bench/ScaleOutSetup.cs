@@ -44,6 +44,7 @@ internal sealed class ScaleOutSetup
             ["Storage__S3__SecretKey"] = "S3RVER",
             ["Storage__S3__CreateBucket"] = "true",
             ["RateLimits__AuthPermitsPerMinute"] = "1000000",
+            ["RateLimits__LoginsPerMinute"] = "1000000",
             ["Auth__SigningKey"] = "bench-scaleout-signing-key-" + Guid.NewGuid().ToString("N"),
             ["Logging__LogLevel__Default"] = "Warning",
         };

@@ -37,7 +37,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     public string Stack { get; }
 
     public string Description => Started
-        ? $"started by the bench: dotnet AudioConverter.Server.dll (pid {Pid}), {(Stack == "distributed" ? "PostgreSQL + S3 (s3rver) + RabbitMQ, from .services/env" : "SQLite + local disk + in-process queue")}, data in a temp folder, RateLimits__AuthPermitsPerMinute=1000000"
+        ? $"started by the bench: dotnet AudioConverter.Server.dll (pid {Pid}), {(Stack == "distributed" ? "PostgreSQL + S3 (s3rver) + RabbitMQ, from .services/env" : "SQLite + local disk + in-process queue")}, data in a temp folder, RateLimits__AuthPermitsPerMinute and RateLimits__LoginsPerMinute=1000000"
         : $"external server at {BaseUrl}" + (Pid is null ? " (no pid given: no memory/CPU figures)" : $" (pid {Pid})");
 
     public static ServerUnderTest External(string url, int? pid) => new(url, pid, null, null);
@@ -74,6 +74,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
             ["Worker__TempPath"] = Path.Combine(data, "work"),
             // Every bench user signs up and logs in from 127.0.0.1; the default of 60 a minute would refuse most.
             ["RateLimits__AuthPermitsPerMinute"] = "1000000",
+            ["RateLimits__LoginsPerMinute"] = "1000000",
         };
         if (stack == "distributed")
         {
