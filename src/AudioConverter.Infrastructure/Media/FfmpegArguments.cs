@@ -171,38 +171,10 @@ public static class FfmpegArguments
             throw new ArgumentException("A stream copy decodes nothing, so it cannot take the peaks.", nameof(peaks));
         }
 
-        var options = plan.Options;
         var arguments = new List<string>(Common());
         arguments.AddRange(InputArguments(inputPath, plan.Headerless, plan.Start is { } s ? Seconds(s) : null));
-        if (peaks is null)
-        {
-            arguments.AddRange(["-map", "0:a:0"]);
-        }
-        else
-        {
-            var filters = AudioFilters(plan, measured);
-            filters.Add("asplit=2[audio][tap]");
-            arguments.AddRange(["-filter_complex", $"[0:a:0]{string.Join(',', filters)};[tap]{PeaksChain(peaks)}[peaks]", "-filter_complex_threads", Integer(limits.Threads)]);
-            arguments.AddRange(["-map", "[audio]"]);
-        }
-
-        if (plan.MapCover)
-        {
-            arguments.AddRange(["-map", "0:v:0?", "-c:v", "copy", "-disposition:v:0", "attached_pic"]);
-        }
-        else
-        {
-            arguments.Add("-vn");
-        }
-
-        arguments.AddRange(["-sn", "-dn"]);
-        arguments.AddRange(options.StripMetadata ? ["-map_metadata", "-1"] : ["-map_metadata", plan.TagsFromStream ? "0:s:a:0" : "0"]);
-        foreach (var (key, value) in options.Tags)
-        {
-            // One argument per tag: '=', ';' and newlines in the value are text to ffmpeg, never syntax.
-            arguments.AddRange(["-metadata", key + "=" + value]);
-        }
-
+        arguments.AddRange(AudioMapping(plan, limits, measured, peaks));
+        arguments.AddRange(StreamsAndTags(plan));
         arguments.AddRange(["-threads", Integer(limits.Threads)]);
         if (plan.Copy)
         {
@@ -230,6 +202,35 @@ public static class FfmpegArguments
         {
             // The second output reads the tap to its end; the same -t keeps it to the kept part.
             arguments.AddRange(["-map", "[peaks]", "-t", Seconds(KeptSeconds(plan, limits)), "-f", "null", "-"]);
+        }
+
+        return arguments;
+    }
+
+    /// <summary>The audio the output takes: the input's first stream, or with a peaks tap the filtered graph's first branch.</summary>
+    private static List<string> AudioMapping(ConversionPlan plan, MediaLimits limits, LoudnormMeasurement? measured, PeaksTap? peaks)
+    {
+        if (peaks is null)
+        {
+            return ["-map", "0:a:0"];
+        }
+
+        var filters = AudioFilters(plan, measured);
+        filters.Add("asplit=2[audio][tap]");
+        return ["-filter_complex", $"[0:a:0]{string.Join(',', filters)};[tap]{PeaksChain(peaks)}[peaks]", "-filter_complex_threads", Integer(limits.Threads), "-map", "[audio]"];
+    }
+
+    /// <summary>Cover art kept or video dropped, no subtitles or data, and the tags: kept, stripped, or set one by one.</summary>
+    private static List<string> StreamsAndTags(ConversionPlan plan)
+    {
+        var options = plan.Options;
+        List<string> arguments = plan.MapCover ? ["-map", "0:v:0?", "-c:v", "copy", "-disposition:v:0", "attached_pic"] : ["-vn"];
+        arguments.AddRange(["-sn", "-dn"]);
+        arguments.AddRange(options.StripMetadata ? ["-map_metadata", "-1"] : ["-map_metadata", plan.TagsFromStream ? "0:s:a:0" : "0"]);
+        foreach (var (key, value) in options.Tags)
+        {
+            // One argument per tag: '=', ';' and newlines in the value are text to ffmpeg, never syntax.
+            arguments.AddRange(["-metadata", key + "=" + value]);
         }
 
         return arguments;

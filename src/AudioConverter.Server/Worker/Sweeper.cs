@@ -45,20 +45,7 @@ public sealed partial class Sweeper(
         var settings = options.Value;
         var policy = settings.RetryPolicy;
 
-        var expired = await db.Tasks.AsNoTracking()
-            .Where(t => t.Status == ConversionStatus.Processing && t.LeaseExpiresAt < now)
-            .OrderBy(t => t.Id)
-            .Take(BatchSize)
-            .ToListAsync(cancellationToken);
-        foreach (var task in expired)
-        {
-            var outcome = await transitions.ReclaimAsync(task.Id, task.Fence, task.Attempts, policy, cancellationToken);
-            if (outcome != ReclaimOutcome.None)
-            {
-                LogReclaimed(logger, task.Id, outcome == ReclaimOutcome.GaveUp);
-                Telemetry.AudioConverterMetrics.LeasesReclaimed.Add(1);
-            }
-        }
+        var published = await ReclaimExpiredAsync(db, transitions, publisher, now, policy, cancellationToken);
 
         // A task the upload or a PUT just wrote (never claimed, no wait set) is owed a publish by that request, which
         // sends it within its timeout: the sweeper leaves it that long, so one upload does not become two messages.
@@ -73,7 +60,6 @@ public sealed partial class Sweeper(
             .Select(t => new { t.Id, t.Fence, Owed = t.PublishedAt == null })
             .Take(republishAll ? int.MaxValue : BatchSize)
             .ToListAsync(cancellationToken);
-        var published = 0;
         foreach (var task in owed)
         {
             var sent = task.Owed
@@ -91,6 +77,36 @@ public sealed partial class Sweeper(
         if (published > 0)
         {
             LogRepublished(logger, published);
+        }
+
+        return published;
+    }
+
+    /// <summary>
+    /// Expired leases back to uploaded (or failed when the policy gives up); a requeued task is published here at once,
+    /// as the sweeper owes it, so the owed pass's wait for a request's own publish does not delay it. Returns how many went out.
+    /// </summary>
+    private async Task<int> ReclaimExpiredAsync(AppDbContext db, TaskTransitions transitions, TaskPublisher publisher, DateTime now, RetryPolicy policy, CancellationToken cancellationToken)
+    {
+        var expired = await db.Tasks.AsNoTracking()
+            .Where(t => t.Status == ConversionStatus.Processing && t.LeaseExpiresAt < now)
+            .OrderBy(t => t.Id)
+            .Take(BatchSize)
+            .ToListAsync(cancellationToken);
+        var published = 0;
+        foreach (var task in expired)
+        {
+            var outcome = await transitions.ReclaimAsync(task.Id, task.Fence, task.Attempts, policy, cancellationToken);
+            if (outcome != ReclaimOutcome.None)
+            {
+                LogReclaimed(logger, task.Id, outcome == ReclaimOutcome.GaveUp);
+                Telemetry.AudioConverterMetrics.LeasesReclaimed.Add(1);
+            }
+
+            if (outcome == ReclaimOutcome.Requeued && await publisher.PublishAsync(task.Id, task.Fence, cancellationToken))
+            {
+                published++;
+            }
         }
 
         return published;

@@ -159,7 +159,6 @@ public sealed partial class TaskProcessor(
             }
 
             var outputKey = storedKey = task.OutputKeyFor(format);
-            // The output's hash is taken in the store's read of the file (S3), or its one read where the store renames it.
             var stored = await blobs.PutFileAsync(outputKey, outputPath, cancellationToken);
             return await FinishAsync(task, conversion with { Output = conversion.Output with { Sha256 = stored.Sha256 } }, outputKey, stored.Bytes, started);
         }
