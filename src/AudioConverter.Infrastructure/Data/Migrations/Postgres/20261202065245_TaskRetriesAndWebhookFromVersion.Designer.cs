@@ -12,8 +12,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261202034951_TaskWebhookFromVersion")]
-    partial class TaskWebhookFromVersion
+    [Migration("20261202065245_TaskRetriesAndWebhookFromVersion")]
+    partial class TaskRetriesAndWebhookFromVersion
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -324,6 +324,9 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
 
                     b.Property<string>("Result")
                         .HasColumnType("text");
+
+                    b.Property<int>("Retries")
+                        .HasColumnType("integer");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

@@ -5,11 +5,18 @@
 namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class TaskRetries : Migration
+    public partial class TaskRetriesAndWebhookFromVersion : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<int>(
+                name: "FromVersion",
+                table: "webhook_endpoints",
+                type: "integer",
+                nullable: false,
+                defaultValue: 0);
+
             migrationBuilder.AddColumn<int>(
                 name: "Retries",
                 table: "tasks",
@@ -21,6 +28,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropColumn(
+                name: "FromVersion",
+                table: "webhook_endpoints");
+
             migrationBuilder.DropColumn(
                 name: "Retries",
                 table: "tasks");

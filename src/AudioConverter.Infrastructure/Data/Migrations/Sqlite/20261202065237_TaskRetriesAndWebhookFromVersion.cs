@@ -2,10 +2,10 @@
 
 #nullable disable
 
-namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
+namespace AudioConverter.Infrastructure.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class TaskWebhookFromVersion : Migration
+    public partial class TaskRetriesAndWebhookFromVersion : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -13,7 +13,14 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
             migrationBuilder.AddColumn<int>(
                 name: "FromVersion",
                 table: "webhook_endpoints",
-                type: "integer",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "Retries",
+                table: "tasks",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: 0);
         }
@@ -24,6 +31,10 @@ namespace AudioConverter.Infrastructure.Data.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "FromVersion",
                 table: "webhook_endpoints");
+
+            migrationBuilder.DropColumn(
+                name: "Retries",
+                table: "tasks");
         }
     }
 }
