@@ -80,28 +80,28 @@ internal static class ScaleOutScenario
 
     private static async Task<ScaleOutRun> WorkersAsync(ScaleOutSetup setup, int workers, int files)
     {
-        var stack = setup.Stack();
-        var servers = new List<ScaleOutServer>();
+        var stack = ScaleOutSetup.Stack();
+        var servers = new List<ServerUnderTest>();
         try
         {
-            var api = ScaleOutServer.Start(setup.Dll, "api", stack, ("Database__MigrateOnStart", "true"));
+            var api = setup.Start(stack, "api", ("Database__MigrateOnStart", "true"));
             servers.Add(api);
-            await api.WaitUntilReadyAsync();
+            await api.WaitUntilReadyAsync(CancellationToken.None);
             using var client = new ServiceClient(api.BaseUrl);
             var users = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => client.NewUserAsync(null, CancellationToken.None)));
             await UploadAllAsync(client, users, files + workers, setup);
 
             // The workers start together, after every input is stored and queued; the sampler sees each from its start.
             var pids = new ConcurrentQueue<int>();
-            await using var cpu = new ProcessGroupCpu(() => setup.Groups([api.Pid], [.. pids]));
+            await using var cpu = new ProcessGroupCpu(() => setup.Groups([api.Pid!.Value], [.. pids]));
             for (var i = 0; i < workers; i++)
             {
-                var worker = ScaleOutServer.Start(setup.Dll, "worker", stack, WorkerSettings);
+                var worker = setup.Start(stack, "worker", WorkerSettings);
                 servers.Add(worker);
-                pids.Enqueue(worker.Pid);
+                pids.Enqueue(worker.Pid!.Value);
             }
 
-            await Task.WhenAll(servers.Skip(1).Select(w => w.WaitUntilReadyAsync()));
+            await Task.WhenAll(servers.Skip(1).Select(w => w.WaitUntilReadyAsync(CancellationToken.None)));
 
             // Polled once a second: the API and PostgreSQL are in the measured machine too.
             var tasks = await client.WaitForAllAsync(users, TimeSpan.FromMinutes(30), CancellationToken.None, TimeSpan.FromSeconds(1));
@@ -145,17 +145,17 @@ internal static class ScaleOutScenario
 
     private static async Task<ScaleOutRun> UploadsAsync(ScaleOutSetup setup, int apis, int uploaders, int seconds)
     {
-        var stack = setup.Stack();
-        var servers = new List<ScaleOutServer> { ScaleOutServer.Start(setup.Dll, "api", stack, ("Database__MigrateOnStart", "true")) };
+        var stack = ScaleOutSetup.Stack();
+        var servers = new List<ServerUnderTest> { setup.Start(stack, "api", ("Database__MigrateOnStart", "true")) };
         try
         {
-            await servers[0].WaitUntilReadyAsync();
+            await servers[0].WaitUntilReadyAsync(CancellationToken.None);
             for (var i = 1; i < apis; i++)
             {
-                servers.Add(ScaleOutServer.Start(setup.Dll, "api", stack, ("Database__MigrateOnStart", "false"), ("Storage__S3__CreateBucket", "false")));
+                servers.Add(setup.Start(stack, "api", ("Database__MigrateOnStart", "false"), ("Storage__S3__CreateBucket", "false")));
             }
 
-            await Task.WhenAll(servers.Skip(1).Select(s => s.WaitUntilReadyAsync()));
+            await Task.WhenAll(servers.Skip(1).Select(s => s.WaitUntilReadyAsync(CancellationToken.None)));
             var clients = servers.Select(s => new ServiceClient(s.BaseUrl)).ToList();
             var users = await Task.WhenAll(Enumerable.Range(0, uploaders).Select(i => clients[i % clients.Count].NewUserAsync(null, CancellationToken.None)));
 
@@ -165,7 +165,7 @@ internal static class ScaleOutScenario
                 await clients[i % clients.Count].UploadAsync(users[i], DistinctMp3Content.Unique(setup.Mp3), "warmup.mp3", setup.Target, CancellationToken.None);
             }
 
-            await using var cpu = new ProcessGroupCpu(() => setup.Groups([.. servers.Select(s => s.Pid)], []));
+            await using var cpu = new ProcessGroupCpu(() => setup.Groups([.. servers.Select(s => s.Pid!.Value)], []));
             var accepted = 0;
             var from = DateTime.UtcNow;
             var watch = Stopwatch.StartNew();

@@ -8,17 +8,13 @@ namespace AudioConverter.Bench;
 /// </summary>
 internal sealed class ScaleOutSetup
 {
-    private readonly Dictionary<string, string> backends;
-    private readonly string postgres;
     private readonly (string Name, int? Pid)[] backendProcesses;
 
-    private ScaleOutSetup(string dll, byte[] mp3, string target, Dictionary<string, string> backends, string postgres, (string, int?)[] backendProcesses)
+    private ScaleOutSetup(string dll, byte[] mp3, string target, (string, int?)[] backendProcesses)
     {
         Dll = dll;
         Mp3 = mp3;
         Target = target;
-        this.backends = backends;
-        this.postgres = postgres;
         this.backendProcesses = backendProcesses;
     }
 
@@ -30,24 +26,9 @@ internal sealed class ScaleOutSetup
 
     public static ScaleOutSetup FromEnvironment(string dll, byte[] mp3, string target)
     {
-        var rabbit = Require("AC_TEST_RABBITMQ");
-        var s3 = Require("AC_TEST_S3_ENDPOINT");
-        var postgres = Require("AC_TEST_POSTGRES");
-        var backends = new Dictionary<string, string>
-        {
-            ["Database__Provider"] = "Postgres",
-            ["Queue__Provider"] = "RabbitMq",
-            ["Queue__RabbitMq__Uri"] = rabbit,
-            ["Storage__Provider"] = "S3",
-            ["Storage__S3__ServiceUrl"] = s3,
-            ["Storage__S3__AccessKey"] = "S3RVER",
-            ["Storage__S3__SecretKey"] = "S3RVER",
-            ["Storage__S3__CreateBucket"] = "true",
-            ["RateLimits__AuthPermitsPerMinute"] = "1000000",
-            ["RateLimits__LoginsPerMinute"] = "1000000",
-            ["Auth__SigningKey"] = "bench-scaleout-signing-key-" + Guid.NewGuid().ToString("N"),
-            ["Logging__LogLevel__Default"] = "Warning",
-        };
+        var rabbit = ServerUnderTest.RequiredVariable("AC_TEST_RABBITMQ");
+        var s3 = ServerUnderTest.RequiredVariable("AC_TEST_S3_ENDPOINT");
+        var postgres = ServerUnderTest.RequiredVariable("AC_TEST_POSTGRES");
 
         // Several instances of each may run on the machine (the fault tests start their own): the ones these
         // URLs name are the processes listening on their ports; their descendants (PostgreSQL's backends) count too.
@@ -57,19 +38,31 @@ internal sealed class ScaleOutSetup
             ("postgres", ProcessGroupCpu.ListenerOf(PostgresPort(postgres))),
             ("rabbitmq", ProcessGroupCpu.ListenerOf(new Uri(rabbit).Port)),
         ];
-        return new ScaleOutSetup(dll, mp3, target, backends, postgres, processes);
+        return new ScaleOutSetup(dll, mp3, target, processes);
     }
 
-    /// <summary>A fresh database, queue and bucket for one measurement.</summary>
-    public Dictionary<string, string> Stack()
+    /// <summary>
+    /// The settings of one measurement's processes: a fresh database, queue and bucket they share, and one signing
+    /// key, so a token one API issued is good at the other.
+    /// </summary>
+    public static Dictionary<string, string> Stack()
     {
-        var name = "bench-scale-" + Guid.NewGuid().ToString("N")[..12];
-        return new Dictionary<string, string>(backends)
+        var settings = ServerUnderTest.DistributedSettings("bench-scale-" + Guid.NewGuid().ToString("N")[..12]);
+        settings["Auth__SigningKey"] = "bench-scaleout-signing-key-" + Guid.NewGuid().ToString("N");
+        settings["Logging__LogLevel__Default"] = "Warning";
+        return settings;
+    }
+
+    /// <summary>Starts one process of the measurement in <paramref name="role"/>, without waiting for it.</summary>
+    public ServerUnderTest Start(Dictionary<string, string> stack, string role, params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string>(stack) { ["Role"] = role };
+        foreach (var (key, value) in extra)
         {
-            ["Database__ConnectionString"] = $"{postgres};Database={name.Replace('-', '_')}",
-            ["Queue__RabbitMq__QueueName"] = name,
-            ["Storage__S3__Bucket"] = name,
-        };
+            settings[key] = value;
+        }
+
+        return ServerUnderTest.Launch(Dll, "distributed", settings);
     }
 
     /// <summary>
@@ -92,6 +85,4 @@ internal sealed class ScaleOutSetup
             ? int.Parse(port[1].Trim(), CultureInfo.InvariantCulture)
             : 5432;
 
-    private static string Require(string variable) =>
-        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : throw new InvalidOperationException($"{variable} is not set: run scripts/services.sh start and source .services/env first.");
 }

@@ -6,22 +6,26 @@ using System.Net.Sockets;
 namespace AudioConverter.Bench;
 
 /// <summary>
-/// The server being measured: either one the bench starts (`dotnet AudioConverter.Server.dll`, configured by
-/// environment variables, with a temp data folder deleted at the end) or an external one given by URL.
+/// A server process the bench measures: one it starts (`dotnet AudioConverter.Server.dll` on a free loopback port,
+/// configured by environment variables, with a temp data folder deleted at the end), or an external one given by URL.
+/// Every bench scenario starts its servers here, so the settings a started server gets are written once: the embedded
+/// defaults below, the distributed stack's backends (<see cref="DistributedSettings"/>), then the caller's own.
 /// </summary>
 internal sealed class ServerUnderTest : IAsyncDisposable
 {
     private readonly Process? process;
     private readonly string? dataFolder;
+    private readonly string role;
     private bool stopping;
 
-    private ServerUnderTest(string baseUrl, int? pid, Process? process, string? dataFolder, string stack = "embedded")
+    private ServerUnderTest(string baseUrl, int? pid, Process? process, string? dataFolder, string stack, string role)
     {
         Stack = stack;
         BaseUrl = baseUrl;
         Pid = pid;
         this.process = process;
         this.dataFolder = dataFolder;
+        this.role = role;
     }
 
     public string BaseUrl { get; }
@@ -40,14 +44,43 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         ? $"started by the bench: dotnet AudioConverter.Server.dll (pid {Pid}), {(Stack == "distributed" ? "PostgreSQL + S3 (s3rver) + RabbitMQ, from .services/env" : "SQLite + local disk + in-process queue")}, data in a temp folder, RateLimits__AuthPermitsPerMinute and RateLimits__LoginsPerMinute=1000000"
         : $"external server at {BaseUrl}" + (Pid is null ? " (no pid given: no memory/CPU figures)" : $" (pid {Pid})");
 
-    public static ServerUnderTest External(string url, int? pid) => new(url, pid, null, null);
+    public static ServerUnderTest External(string url, int? pid) => new(url, pid, null, null, "embedded", "external");
 
-    /// <summary>Starts the server; <paramref name="overrides"/> are extra environment settings (Role=api, ...).</summary>
+    /// <summary>
+    /// Starts the server on <paramref name="stack"/> (a database, queue and bucket of its own on the distributed one)
+    /// and waits until it is ready; <paramref name="overrides"/> are extra environment settings (Role=api, ...).
+    /// </summary>
     public static async Task<ServerUnderTest> StartAsync(string dllPath, string stack, IReadOnlyDictionary<string, string>? overrides, CancellationToken cancellationToken)
     {
-        if (!File.Exists(dllPath))
+        var settings = stack == "distributed" ? DistributedSettings("bench-" + Guid.NewGuid().ToString("N")[..12]) : [];
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
         {
-            throw new FileNotFoundException($"The server is not built at '{dllPath}'; run `dotnet build AudioConverter.slnx -c Release` or pass --server PATH.");
+            settings[key] = value;
+        }
+
+        var server = Launch(dllPath, stack, settings);
+        try
+        {
+            await server.WaitUntilReadyAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the server process with <paramref name="settings"/> over the embedded defaults, without waiting for it:
+    /// the scale-out bench starts several workers together and needs their pids at once.
+    /// </summary>
+    public static ServerUnderTest Launch(string dllPath, string stack, IReadOnlyDictionary<string, string> settings)
+    {
+        var dll = Path.GetFullPath(dllPath);
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"The server is not built at '{dll}'; run `dotnet build AudioConverter.slnx -c Release` or pass --server PATH.");
         }
 
         var port = FreePort();
@@ -55,12 +88,12 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet")
         {
             // The server's own folder holds appsettings.json; every path in it is overridden below.
-            WorkingDirectory = Path.GetDirectoryName(Path.GetFullPath(dllPath))!,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.GetFullPath(dllPath));
+        start.ArgumentList.Add(dll);
         var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -76,45 +109,19 @@ internal sealed class ServerUnderTest : IAsyncDisposable
             ["RateLimits__AuthPermitsPerMinute"] = "1000000",
             ["RateLimits__LoginsPerMinute"] = "1000000",
         };
-        if (stack == "distributed")
-        {
-            foreach (var (key, value) in DistributedSettings(Path.GetFileName(data)))
-            {
-                environment[key] = value;
-            }
-        }
-
-        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+        foreach (var (key, value) in settings)
         {
             environment[key] = value;
         }
+
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet could not be started.");
-        var log = new StreamWriter(Path.Combine(data, "server.log")) { AutoFlush = true };
-        var logLock = new Lock();
-        void Append(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            lock (logLock)
-            {
-                log.WriteLine(line);
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        var server = new ServerUnderTest($"http://127.0.0.1:{port}", process.Id, process, data, stack);
+        var server = new ServerUnderTest($"http://127.0.0.1:{port}", process.Id, process, data, stack, environment.GetValueOrDefault("Role", "server"));
+        server.KeepLog(process, Path.Combine(data, "server.log"));
 
         // A bench stopped by a signal (test.sh's timeout) must not leave its server running.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -131,22 +138,28 @@ internal sealed class ServerUnderTest : IAsyncDisposable
                 // Already gone.
             }
         };
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        return server;
+    }
+
+    /// <summary>Until /health/ready answers 200; throws with the log's tail when the process ends or 90 s pass.</summary>
+    public async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
         {
-            if (process.HasExited)
+            if (process is null || process.HasExited)
             {
                 await Task.Delay(200, cancellationToken);
-                throw new InvalidOperationException($"The server exited with code {process.ExitCode} at start:\n{server.LogTail()}");
+                throw new InvalidOperationException($"The {role} process exited with code {process?.ExitCode} at start:\n{LogTail()}");
             }
 
             try
             {
-                using var response = await http.GetAsync($"{server.BaseUrl}/health/ready", cancellationToken);
+                using var response = await http.GetAsync($"{BaseUrl}/health/ready", cancellationToken);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    return server;
+                    return;
                 }
             }
             catch (HttpRequestException)
@@ -158,11 +171,10 @@ internal sealed class ServerUnderTest : IAsyncDisposable
                 // Slow first answer.
             }
 
-            await Task.Delay(200, cancellationToken);
+            await Task.Delay(100, cancellationToken);
         }
 
-        await server.DisposeAsync();
-        throw new TimeoutException("The server did not become ready within 60 s.");
+        throw new TimeoutException($"The {role} process did not become ready within 90 s:\n{LogTail()}");
     }
 
     public string LogTail()
@@ -260,30 +272,56 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>
-    /// PostgreSQL, RabbitMQ and s3rver from the AC_TEST_* variables of .services/env (scripts/services.sh start), each
-    /// with a database, queue and bucket of this run's own, so other users of the shared services are not disturbed.
+    /// PostgreSQL, RabbitMQ and s3rver from the AC_TEST_* variables of .services/env (scripts/services.sh start), with
+    /// the database, queue and bucket <paramref name="name"/> (lower case and hyphens), so other users of the shared
+    /// services are not disturbed. Servers given the same name share one installation.
     /// </summary>
-    private static Dictionary<string, string> DistributedSettings(string runName)
+    public static Dictionary<string, string> DistributedSettings(string name) => new()
     {
-        string Required(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"--stack distributed needs {name}: run `set -a; . .services/env; set +a` after scripts/services.sh start.");
+        ["Database__Provider"] = "Postgres",
+        ["Database__ConnectionString"] = RequiredVariable("AC_TEST_POSTGRES") + ";Database=" + name.Replace('-', '_'),
+        ["Queue__Provider"] = "RabbitMq",
+        ["Queue__RabbitMq__Uri"] = RequiredVariable("AC_TEST_RABBITMQ"),
+        ["Queue__RabbitMq__QueueName"] = name,
+        ["Storage__Provider"] = "S3",
+        ["Storage__S3__ServiceUrl"] = RequiredVariable("AC_TEST_S3_ENDPOINT"),
+        ["Storage__S3__Bucket"] = name,
+        ["Storage__S3__AccessKey"] = "S3RVER",
+        ["Storage__S3__SecretKey"] = "S3RVER",
+        ["Storage__S3__CreateBucket"] = "true",
+    };
 
-        var name = "bench_" + runName.Replace('-', '_').ToLowerInvariant();
-        return new Dictionary<string, string>
+    public static string RequiredVariable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
+        ? value
+        : throw new InvalidOperationException($"The distributed stack needs {name}: run `set -a; . .services/env; set +a` after scripts/services.sh start.");
+
+    /// <summary>Both outputs to the data folder's server.log; standard error also to the bench's, marked with the role.</summary>
+    private void KeepLog(Process server, string path)
+    {
+        var log = new StreamWriter(path) { AutoFlush = true };
+        var logLock = new Lock();
+        void Append(string? line, bool error)
         {
-            ["Database__Provider"] = "Postgres",
-            ["Database__ConnectionString"] = Required("AC_TEST_POSTGRES") + ";Database=" + name,
-            ["Queue__Provider"] = "RabbitMq",
-            ["Queue__RabbitMq__Uri"] = Required("AC_TEST_RABBITMQ"),
-            ["Queue__RabbitMq__QueueName"] = name,
-            ["Storage__Provider"] = "S3",
-            ["Storage__S3__ServiceUrl"] = Required("AC_TEST_S3_ENDPOINT"),
-            ["Storage__S3__Bucket"] = name.Replace('_', '-'),
-            ["Storage__S3__AccessKey"] = "S3RVER",
-            ["Storage__S3__SecretKey"] = "S3RVER",
-            ["Storage__S3__CreateBucket"] = "true",
-        };
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (logLock)
+            {
+                log.WriteLine(line);
+            }
+
+            if (error)
+            {
+                Console.Error.WriteLine($"[{role}] {line}");
+            }
+        }
+
+        server.OutputDataReceived += (_, e) => Append(e.Data, error: false);
+        server.ErrorDataReceived += (_, e) => Append(e.Data, error: true);
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
     }
 
     private static int FreePort()
