@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -69,6 +71,12 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         {
             return await UploadAsync(key, content, cancellationToken);
         }
+        catch (ContentReadFailure e)
+        {
+            // The caller's stream failed (a client's body, a local file): its own exception, unchanged, not the bucket's.
+            ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
+            throw; // not reached
+        }
         catch (Exception e) when (IsS3Failure(e))
         {
             throw Unreachable(e);
@@ -94,13 +102,39 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         }
 
         var path = Path.Combine(workFolder, "input" + Path.GetExtension(key));
-        await using (stream)
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
         {
-            await stream.CopyToAsync(file, 81920, cancellationToken);
+            await using (stream)
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            {
+                int read;
+                while ((read = await ReadObjectAsync(stream, buffer, cancellationToken)) > 0)
+                {
+                    // A failed write (a full disk) stays the work folder's IOException.
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         return path;
+    }
+
+    /// <summary>The object's body broke off (the stream reports it as streams do, an IOException): the bucket's failure.</summary>
+    private async Task<int> ReadObjectAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception e) when (IsS3Failure(e))
+        {
+            throw Unreachable(e);
+        }
     }
 
     private async Task<long> UploadAsync(string key, Stream content, CancellationToken cancellationToken)
@@ -108,7 +142,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         var buffer = ArrayPool<byte>.Shared.Rent(partSize);
         try
         {
-            var first = await content.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+            var first = await ReadPartAsync(content, buffer, partSize, cancellationToken);
             if (first < partSize)
             {
                 using var body = new MemoryStream(buffer, 0, first, writable: false);
@@ -155,7 +189,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
                 int next;
                 try
                 {
-                    next = length < partSize ? 0 : await content.ReadAtLeastAsync(receiving.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+                    next = length < partSize ? 0 : await ReadPartAsync(content, receiving, partSize, cancellationToken);
                 }
                 catch
                 {
@@ -187,6 +221,19 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+
+    /// <summary>Up to one part of the caller's stream; what it throws is marked as the content's (see PutAsync).</summary>
+    private static async Task<int> ReadPartAsync(Stream content, byte[] buffer, int partSize, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await content.ReadAtLeastAsync(buffer.AsMemory(0, partSize), partSize, throwOnEndOfStream: false, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new ContentReadFailure(e);
         }
     }
 
@@ -336,7 +383,7 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
             await client.ListObjectsAsync(new ListObjectsRequest { BucketName = options.Bucket, MaxKeys = 1 }, cancellationToken);
             return true;
         }
-        catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TimeoutException)
+        catch (Exception e) when (IsS3Failure(e) || e is TimeoutException)
         {
             return false;
         }
@@ -371,11 +418,19 @@ public sealed class S3BlobStore : IBlobStore, IBackendSetup, IDisposable
 
     public void Dispose() => client.Dispose();
 
-    /// <summary>The SDK's own failures (a refused or unreachable server, an error answer): callers see only the port's exception.</summary>
-    internal static bool IsS3Failure(Exception e) => e is AmazonServiceException or AmazonClientException or HttpRequestException;
+    /// <summary>
+    /// The SDK's own failures (a refused or unreachable server, an error answer, a connection reset under a request,
+    /// which the SDK lets out as the socket's raw IOException or SocketException): callers see only the port's
+    /// exception. Only SDK calls are filtered with it; the content a caller hands in is read apart (ReadPartAsync).
+    /// </summary>
+    internal static bool IsS3Failure(Exception e) =>
+        e is AmazonServiceException or AmazonClientException or HttpRequestException or IOException or SocketException;
 
     private BackendUnreachableException Unreachable(Exception e) =>
         new($"Storage:S3: the bucket '{options.Bucket}' did not answer as expected: {e.Message.ReplaceLineEndings(" ").Trim()}", e);
+
+    /// <summary>Marks what the caller's content stream threw, so PutAsync passes it on unchanged.</summary>
+    private sealed class ContentReadFailure(Exception inner) : Exception(inner.Message, inner);
 
     private static void ValidateKey(string key)
     {
