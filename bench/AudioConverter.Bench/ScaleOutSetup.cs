@@ -84,5 +84,4 @@ internal sealed class ScaleOutSetup
         connectionString.Split(';').Select(p => p.Split('=', 2)).FirstOrDefault(kv => kv.Length == 2 && kv[0].Trim().Equals("Port", StringComparison.OrdinalIgnoreCase)) is { } port
             ? int.Parse(port[1].Trim(), CultureInfo.InvariantCulture)
             : 5432;
-
 }
