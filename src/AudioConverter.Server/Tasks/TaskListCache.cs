@@ -35,6 +35,11 @@ public sealed class TaskListCache : IDisposable
     private bool configured;
     private Generation current = new(-1);
 
+    /// <summary>Requests that asked for the version so far, and how many of them the last read covered.</summary>
+    private long arrivals;
+
+    private long readCovers;
+
     public TaskListCache(IServiceScopeFactory scopes) => this.scopes = scopes;
 
     /// <summary>For the unit tests: the version comes from <paramref name="readVersion"/> instead of a database.</summary>
@@ -81,8 +86,13 @@ public sealed class TaskListCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// The generation of a version read that started after this call did. Requests that arrive while a read runs are
+    /// all answered by the next one: the profile of 64 clients showed them queueing on the lock, one read each.
+    /// </summary>
     private Generation? CurrentGeneration()
     {
+        var ticket = Interlocked.Increment(ref arrivals);
         lock (gate)
         {
             if (!configured)
@@ -95,6 +105,13 @@ public sealed class TaskListCache : IDisposable
                 return null;
             }
 
+            // A read that began after this request arrived saw every commit made before it: nothing to read again.
+            if (readCovers >= ticket)
+            {
+                return current;
+            }
+
+            var covers = Volatile.Read(ref arrivals);
             long version;
             try
             {
@@ -112,6 +129,7 @@ public sealed class TaskListCache : IDisposable
                 current = new Generation(version);
             }
 
+            readCovers = covers;
             return current;
         }
     }
