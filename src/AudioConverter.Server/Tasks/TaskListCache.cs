@@ -33,6 +33,9 @@ public sealed class TaskListCache : IDisposable
     private SqliteConnection? connection;
     private SqliteCommand? versionCommand;
     private bool configured;
+
+    /// <summary>Set once the first listing found nothing to validate by (PostgreSQL): later ones skip the lock.</summary>
+    private volatile bool off;
     private Generation current = new(-1);
 
     /// <summary>Requests that asked for the version so far, and how many of them the last read covered.</summary>
@@ -92,6 +95,11 @@ public sealed class TaskListCache : IDisposable
     /// </summary>
     private Generation? CurrentGeneration()
     {
+        if (off)
+        {
+            return null;
+        }
+
         var ticket = Interlocked.Increment(ref arrivals);
         lock (gate)
         {
@@ -102,6 +110,7 @@ public sealed class TaskListCache : IDisposable
 
             if (readVersion is null)
             {
+                off = true;
                 return null;
             }
 
@@ -181,8 +190,6 @@ public sealed class TaskListCache : IDisposable
         public long Version { get; } = version;
 
         internal ConcurrentDictionary<Key, CachedTaskPage> Pages { get; } = new();
-
-        internal int Count => Volatile.Read(ref pages);
 
         /// <summary>Room for one more answer of <paramref name="size"/> bytes; false once either bound is reached.</summary>
         internal bool TryReserve(int size)
