@@ -67,6 +67,7 @@ try
         services.AddHostedService(provider => provider.GetRequiredService<EventFeed>());
         services.AddHostedService<IdempotencyPruner>();
         services.AddSingleton<AudioConverter.Server.Tasks.SqliteTaskListStatements>();
+        services.AddSingleton<AudioConverter.Server.Tasks.TaskListCache>();
     }
 
     // The worker role: conversion loops, the sweeper, the storage janitor, the outbox (webhooks and e-mail).

@@ -26,13 +26,17 @@ public sealed partial class IdempotencyMiddleware(RequestDelegate next, TimeProv
 
     private const int MaxStoredBodyBytes = 256 * 1024;
 
-    public async Task InvokeAsync(HttpContext context, AppDbContext db)
+    public async Task InvokeAsync(HttpContext context)
     {
         if (!context.Request.Headers.TryGetValue(Header, out var values) || !Applies(context) || context.User.Identity?.IsAuthenticated != true)
         {
             await next(context);
             return;
         }
+
+        // Resolved here, not as an InvokeAsync parameter: that would take a DbContext from the pool for every request
+        // of every route (the listing profile showed it on GETs that never use one).
+        var db = context.RequestServices.GetRequiredService<AppDbContext>();
 
         var key = values.Count == 1 ? values[0] ?? "" : "";
         if (key.Length is 0 or > MaxKeyLength || key.Any(char.IsControl))

@@ -26,14 +26,64 @@ public static class TaskEndpoints
         return group;
     }
 
-    private static async Task<Results<Ok<List<TaskResponse>>, ValidationProblem>> ListAsync(
-        string? max, string? order, string? after, CurrentUser user, HttpContext context, AppDbContext db, SqliteTaskListStatements statements, CancellationToken cancellationToken)
+    /// <summary>
+    /// The caller's tasks, a page at a time. On SQLite the answer comes from <see cref="TaskListCache"/> when nothing
+    /// has been committed since it was built; only a miss takes a DbContext and reads the table. The cache is reached
+    /// after authentication and authorization (a key without tasks:read got its 403 before this runs), and is keyed
+    /// by the user, so an answer is only ever written to the user it was built for.
+    /// </summary>
+    private static async Task<Results<Ok<List<TaskResponse>>, ValidationProblem, CachedTaskPage>> ListAsync(
+        string? max, string? order, string? after, CurrentUser user, HttpContext context, TaskListCache cache, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
+        var (key, errors) = ListQuery(max, order, after, user);
+        if (errors is not null)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var (kept, generation) = cache.Find(key);
+        if (kept is not null)
+        {
+            return kept;
+        }
+
+        // Read after the version (Find): the page reflects that state or a newer one, never an older one.
+        var services = context.RequestServices;
+        var db = services.GetRequiredService<AppDbContext>();
+        var statements = services.GetRequiredService<SqliteTaskListStatements>();
+
+        // One row more than asked for tells whether a next page exists, without a count.
+        var tasks = await TaskListQuery.PageAsync(db, statements, user.Id, key.NewestFirst, key.Cursor, key.Limit + 1, cancellationToken);
+        string? link = null;
+        if (tasks.Count > key.Limit)
+        {
+            tasks.RemoveAt(key.Limit);
+            link = $"</api/tasks?max={key.Limit}&order={(key.NewestFirst ? 1 : 0)}&after={TaskListCursor.Encode(tasks[^1].Id)}>; rel=\"next\"";
+        }
+
+        if (generation is not null)
+        {
+            var json = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            return TaskListCache.Store(generation, key, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(tasks, json), link);
+        }
+
+        if (link is not null)
+        {
+            context.Response.Headers.Link = link;
+        }
+
+        return TypedResults.Ok(tasks);
+    }
+
+    /// <summary>The listing's query string, checked: every field's error at once, or the page it asks for.</summary>
+    private static (TaskListCache.Key Key, Dictionary<string, string[]>? Errors) ListQuery(string? max, string? order, string? after, CurrentUser user)
+    {
+        // Made only for a refused query: a listing allocates as little as it can.
+        Dictionary<string, string[]>? errors = null;
         var limit = 100;
         if (max is not null && (!int.TryParse(max, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > 1000))
         {
-            errors["max"] = [$"'max' must be a whole number from 1 to 1000; got '{max}'."];
+            (errors ??= new())["max"] = [$"'max' must be a whole number from 1 to 1000; got '{max}'."];
         }
 
         var newestFirst = false;
@@ -45,31 +95,17 @@ public static class TaskEndpoints
             }
             else
             {
-                errors["order"] = [$"'order' must be 0 (oldest first) or 1 (newest first); got '{order}'."];
+                (errors ??= new())["order"] = [$"'order' must be 0 (oldest first) or 1 (newest first); got '{order}'."];
             }
         }
 
         long? cursor = null;
         if (after is not null && (cursor = TaskListCursor.Decode(after)) is null)
         {
-            errors["after"] = ["'after' must be the cursor of a previous page, as given in its Link header (rel=\"next\"); start again without it."];
+            (errors ??= new())["after"] = ["'after' must be the cursor of a previous page, as given in its Link header (rel=\"next\"); start again without it."];
         }
 
-        if (errors.Count > 0)
-        {
-            return Problems.Validation(errors);
-        }
-
-        // One row more than asked for tells whether a next page exists, without a count.
-        var tasks = await TaskListQuery.PageAsync(db, statements, user.Id, newestFirst, cursor, limit + 1, cancellationToken);
-        if (tasks.Count > limit)
-        {
-            tasks.RemoveAt(limit);
-            var next = $"/api/tasks?max={limit}&order={(newestFirst ? 1 : 0)}&after={TaskListCursor.Encode(tasks[^1].Id)}";
-            context.Response.Headers.Link = $"<{next}>; rel=\"next\"";
-        }
-
-        return TypedResults.Ok(tasks);
+        return (new TaskListCache.Key(user.Id, limit, newestFirst, cursor), errors);
     }
 
     private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetAsync(long id, CurrentUser user, AppDbContext db, CancellationToken cancellationToken)

@@ -8,9 +8,9 @@ using OpenTelemetry.Trace;
 namespace AudioConverter.Server.Telemetry;
 
 /// <summary>
-/// OpenTelemetry for every role: ASP.NET Core request spans and metrics, the service's own spans and Meter, exported
-/// at /metrics in the Prometheus text format (pulled by Prometheus) and pushed over OTLP/HTTP when
-/// Telemetry:OtlpEndpoint is set. Log lines carry the trace and span ids through the console formatter's scopes.
+/// OpenTelemetry for every role: ASP.NET Core request metrics, the service's own spans and Meter, exported at /metrics
+/// in the Prometheus text format (pulled by Prometheus) and pushed over OTLP/HTTP when Telemetry:OtlpEndpoint is set,
+/// with ASP.NET Core's request spans then too. Log lines carry the trace and span ids through the console formatter's scopes.
 /// </summary>
 public static class TelemetrySetup
 {
@@ -30,32 +30,43 @@ public static class TelemetrySetup
         services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
 
         var role = hosting.RunsBoth ? "both" : hosting.RunsApi ? "api" : "worker";
-        services.AddOpenTelemetry()
+        var openTelemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(telemetry.ServiceName, serviceInstanceId: $"{Environment.MachineName}-{Environment.ProcessId}")
-                .AddAttributes([new("audioconverter.role", role)]))
-            .WithTracing(tracing =>
-            {
-                tracing.AddSource(AudioConverterTracing.SourceName)
-                    .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsPlumbing(http.Request.Path));
-                if (otlp is not null)
-                {
-                    tracing.AddOtlpExporter(o => Otlp(o, otlp, "v1/traces"));
-                }
-            })
-            .WithMetrics(metrics =>
-            {
-                metrics.AddMeter(AudioConverterMetrics.MeterName)
-                    .AddAspNetCoreInstrumentation();
-                if (telemetry.PrometheusEnabled)
-                {
-                    metrics.AddPrometheusExporter();
-                }
+                .AddAttributes([new("audioconverter.role", role)]));
 
-                if (otlp is not null)
-                {
-                    metrics.AddOtlpExporter(o => Otlp(o, otlp, "v1/metrics"));
-                }
-            });
+        openTelemetry.WithTracing(tracing =>
+        {
+            tracing.AddSource(AudioConverterTracing.SourceName);
+            if (otlp is not null)
+            {
+                tracing.AddAspNetCoreInstrumentation(o => o.Filter = http => !IsPlumbing(http.Request.Path))
+                    .AddOtlpExporter(o => Otlp(o, otlp, "v1/traces"));
+            }
+            else
+            {
+                // No collector: request spans would be filled with their tags and dropped on every request (a cached
+                // listing's profile showed them beside the handler itself, docs/capacity.md). Request log lines keep their trace
+                // and span ids without them (ASP.NET Core starts each request's Activity for its logging scopes); the
+                // service's own spans, one per conversion, are kept whatever the request's sampling flag says, so the
+                // worker's log lines still carry the upload's trace id.
+                tracing.SetSampler(new AlwaysOnSampler());
+            }
+        });
+
+        openTelemetry.WithMetrics(metrics =>
+        {
+            metrics.AddMeter(AudioConverterMetrics.MeterName)
+                .AddAspNetCoreInstrumentation();
+            if (telemetry.PrometheusEnabled)
+            {
+                metrics.AddPrometheusExporter();
+            }
+
+            if (otlp is not null)
+            {
+                metrics.AddOtlpExporter(o => Otlp(o, otlp, "v1/metrics"));
+            }
+        });
     }
 
     public static void MapAudioConverterTelemetry(this WebApplication app)
