@@ -171,6 +171,16 @@ internal sealed class ServiceClient(string baseUrl) : IDisposable
         return response.StatusCode == HttpStatusCode.OK;
     }
 
+    /// <summary>An authenticated GET whose body is read as bytes, not parsed: its status and length.</summary>
+    public async Task<(HttpStatusCode Status, int Length)> GetBodyLengthAsync(UserSession user, string relativeUrl, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
+        using var response = await http.SendAsync(request, cancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        return (response.StatusCode, body.Length);
+    }
+
     /// <summary>An authenticated GET whose body is read and dropped; true when it answers the expected status.</summary>
     public async Task<bool> GetAsAsync(UserSession user, string relativeUrl, HttpStatusCode expected, CancellationToken cancellationToken)
     {
