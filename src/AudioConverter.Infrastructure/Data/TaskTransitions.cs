@@ -29,15 +29,18 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
         return now.Kind == DateTimeKind.Utc ? now : DateTime.SpecifyKind(now, DateTimeKind.Utc);
     }
 
-    /// <summary>The upload's insert: the row, owed its first publish, and its <c>task.created</c> event.</summary>
-    public async Task<ConversionTask> CreateAsync(ConversionTask task, CancellationToken cancellationToken)
+    /// <summary>
+    /// The upload's insert: the row, owed its first publish (or already marked published, when
+    /// <paramref name="markPublished"/>: see <see cref="TaskPublisher.MarksOnInsert"/>), and its <c>task.created</c> event.
+    /// </summary>
+    public async Task<ConversionTask> CreateAsync(ConversionTask task, bool markPublished, CancellationToken cancellationToken)
     {
         return await InTransactionAsync(async now =>
         {
             task.Status = ConversionStatus.Uploaded;
             task.CreatedAt = now;
             task.UpdatedAt = now;
-            task.PublishedAt = null;
+            task.PublishedAt = markPublished ? now : null;
             db.Tasks.Add(task);
             await db.SaveChangesAsync(cancellationToken);
             db.Entry(task).State = EntityState.Detached;
