@@ -1,5 +1,7 @@
+using System.Globalization;
 using AudioConverter.Core.Tasks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.EntityFrameworkCore.Query;
 
 namespace AudioConverter.Infrastructure.Data;
@@ -22,11 +24,23 @@ public sealed class TaskTransitions(AppDbContext db, TimeProvider clock, bool us
             return clock.GetUtcNow().UtcDateTime;
         }
 
-        var sql = db.Database.IsNpgsql()
-            ? "SELECT now() AS \"Value\""
-            : "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS \"Value\"";
-        var now = await db.Database.SqlQueryRaw<DateTime>(sql).SingleAsync(cancellationToken);
-        return now.Kind == DateTimeKind.Utc ? now : DateTime.SpecifyKind(now, DateTimeKind.Utc);
+        // A plain command on the context's connection and transaction: EF's raw-SQL query composed, parameterised and
+        // looked up a LINQ query around this one value on every call, most of what an upload's insert paid for its clock.
+        var postgres = db.Database.IsNpgsql();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.CommandText = postgres ? "SELECT now()" : "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')";
+            var value = await command.ExecuteScalarAsync(cancellationToken);
+            var now = value as DateTime? ?? DateTime.Parse((string)value!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+            return now.Kind == DateTimeKind.Utc ? now : DateTime.SpecifyKind(now, DateTimeKind.Utc);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>
