@@ -122,7 +122,7 @@ public static class UploadHandler
         string? webhookSecret = null;
         await using (var transaction = webhookUrl is null ? null : await services.Db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await services.Transitions.CreateAsync(task, cancellationToken);
+            await services.Transitions.CreateAsync(task, services.Publisher.MarksOnInsert, cancellationToken);
             if (transaction is not null)
             {
                 // The task and its webhookUrl endpoint commit together: the dispatcher never sees one without the other.
@@ -134,7 +134,7 @@ public static class UploadHandler
         file.Keep();
 
         // Committed: from here the task exists whatever the client does, so its publish is not tied to the request.
-        await services.Publisher.PublishAsync(task.Id, task.Fence, CancellationToken.None);
+        await services.Publisher.PublishCreatedAsync(task.Id, task.Fence, CancellationToken.None);
         return (task, webhookSecret);
     }
 

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata;
 
 namespace AudioConverter.Server.Tasks;
 
@@ -57,15 +59,24 @@ public static class UploadQuota
     /// </summary>
     private static async Task<Usage> UsageAsync(AppDbContext db, long userId, UploadOptions limits, DateTime now, CancellationToken cancellationToken)
     {
-        var since = now.AddHours(-1);
-        var countStored = limits.MaxStoredBytesPerUser > 0;
-        var usage = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new Usage(
-                db.Tasks.Count(t => t.UserId == userId && (t.Status == ConversionStatus.Uploaded || t.Status == ConversionStatus.Processing)),
-                countStored ? db.Tasks.Where(t => t.UserId == userId && t.Status != ConversionStatus.Expired).Sum(t => t.InputBytes + (t.OutputBytes ?? 0)) : 0,
-                db.Tasks.Where(t => t.UserId == userId && t.CreatedAt > since).Sum(t => t.InputBytes)))
-            .FirstOrDefaultAsync(cancellationToken);
-        return usage ?? new Usage(0, 0, 0);
+        var query = ByModel.GetOrAdd(db.Model, _ => CompileUsage());
+        return await query(db, userId, now.AddHours(-1), limits.MaxStoredBytesPerUser > 0, cancellationToken) ?? new Usage(0, 0, 0);
     }
+
+    /// <summary>
+    /// The usage query, compiled once per model (SQLite's and PostgreSQL's contexts each have their own, as has every
+    /// host of a test process): the upload profile had building, parameterising and looking up the LINQ query on every
+    /// check costing as much as running it (docs/capacity.md, "Upload cost").
+    /// </summary>
+    private static readonly ConcurrentDictionary<IModel, Func<AppDbContext, long, DateTime, bool, CancellationToken, Task<Usage?>>> ByModel = new();
+
+    private static Func<AppDbContext, long, DateTime, bool, CancellationToken, Task<Usage?>> CompileUsage() =>
+        EF.CompileAsyncQuery((AppDbContext db, long userId, DateTime since, bool countStored, CancellationToken cancellationToken) =>
+            db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new Usage(
+                    db.Tasks.Count(t => t.UserId == userId && (t.Status == ConversionStatus.Uploaded || t.Status == ConversionStatus.Processing)),
+                    countStored ? db.Tasks.Where(t => t.UserId == userId && t.Status != ConversionStatus.Expired).Sum(t => t.InputBytes + (t.OutputBytes ?? 0)) : 0,
+                    db.Tasks.Where(t => t.UserId == userId && t.CreatedAt > since).Sum(t => t.InputBytes)))
+                .FirstOrDefault());
 
     private static async Task<Refusal?> CheckBytesAsync(AppDbContext db, long userId, long incomingBytes, Usage usage, UploadOptions limits, DateTime now, CancellationToken cancellationToken)
     {

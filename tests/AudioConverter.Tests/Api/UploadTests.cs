@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using AudioConverter.Infrastructure.Data;
 using AudioConverter.Server.Tasks;
 using AudioConverter.Tests.Fixtures;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AudioConverter.Tests.Api;
 
@@ -28,6 +31,19 @@ public sealed class UploadTests(ApiOnlyApp app) : IClassFixture<ApiOnlyApp>
         Assert.Equal(AudioSamples.Get("mp3").Length, task.InputBytes);
         Assert.Null(task.ConvertedUrl);
         Assert.StartsWith("/api/files/", task.OriginalUrl, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnTheInProcessQueueAnUploadCommitsItsRowAlreadyMarkedPublished()
+    {
+        var client = await app.NewUserAsync();
+        var task = await client.UploadOkAsync(AudioSamples.Get("mp3"), "song.mp3", "wav");
+
+        // Marked by the insert itself (the same time as its creation), not by a second commit after the send.
+        using var scope = app.Factory.Services.CreateScope();
+        var row = await scope.ServiceProvider.GetRequiredService<AppDbContext>().Tasks.AsNoTracking().SingleAsync(t => t.Id == task.Id);
+        Assert.NotNull(row.PublishedAt);
+        Assert.Equal(row.CreatedAt, row.PublishedAt);
     }
 
     [Theory]

@@ -106,7 +106,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
     }
 
     /// <summary>An upload's insert through the real transition, with an original of <paramref name="content"/> in the blob store.</summary>
-    public async Task<ConversionTask> UploadAsync(long userId, byte[] content, string newFormat = "ogg")
+    public async Task<ConversionTask> UploadAsync(long userId, byte[] content, string newFormat = "ogg", bool markPublished = false)
     {
         var key = $"originals/{Guid.NewGuid():N}.mp3";
         await services.GetRequiredService<Core.Storage.IBlobStore>().PutAsync(key, new MemoryStream(content), default);
@@ -118,7 +118,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
             NewFormat = newFormat,
             InputKey = key,
             InputBytes = content.Length,
-        }, default));
+        }, markPublished, default));
     }
 
     public async ValueTask DisposeAsync()

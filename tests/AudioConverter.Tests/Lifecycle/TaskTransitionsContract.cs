@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AudioConverter.Core.Queue;
 using AudioConverter.Core.Tasks;
 using AudioConverter.Infrastructure.Data;
 using AudioConverter.Infrastructure.Queue;
@@ -6,6 +7,7 @@ using AudioConverter.Server.Worker;
 using AudioConverter.Tests.Fixtures;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AudioConverter.Tests.Lifecycle;
 
@@ -231,6 +233,46 @@ public abstract class TaskTransitionsContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OnAQueueThatDiesWithTheProcessAnUploadIsMarkedPublishedByItsInsertAndTheSweeperSendsItNothingMore()
+    {
+        var user = await Harness.AddUserAsync("in-process");
+        var queue = new InProcessTaskQueue();
+        var marks = await Harness.WithDbAsync((_, t) => Task.FromResult(new TaskPublisher(t, queue, NullLogger<TaskPublisher>.Instance).MarksOnInsert));
+        Assert.True(marks);
+        var task = await Harness.UploadAsync(user, [1], markPublished: marks);
+
+        // One commit: the insert carries the mark the update after the send would have written.
+        var row = await Harness.RowAsync(task.Id);
+        Assert.Equal(row.CreatedAt, row.PublishedAt);
+        Assert.True(await Harness.WithDbAsync((_, t) => new TaskPublisher(t, queue, NullLogger<TaskPublisher>.Instance).PublishCreatedAsync(task.Id, task.Fence, default)));
+        Assert.Equal(1, queue.Count);
+        Assert.Equal(row.PublishedAt, (await Harness.RowAsync(task.Id)).PublishedAt);
+
+        // Past the wait for a request's own publish, the sweeper still has nothing to send; a restart sends it again.
+        Harness.Clock.Advance(TaskPublisher.RequestsOwnPublish + TimeSpan.FromSeconds(1));
+        var sweeper = ActivatorUtilities.CreateInstance<Sweeper>(Harness.Services, queue);
+        Assert.Equal(0, await sweeper.SweepAsync(republishAll: false, default));
+        Assert.Equal(1, await sweeper.SweepAsync(republishAll: true, default));
+    }
+
+    [Fact]
+    public async Task OnAQueueThatDiesWithTheProcessAnUploadWhoseSendFailsIsOwedAgainAndTheSweeperSendsIt()
+    {
+        var user = await Harness.AddUserAsync("send-fails");
+        var task = await Harness.UploadAsync(user, [1], markPublished: true);
+
+        var sent = await Harness.WithDbAsync((_, t) => new TaskPublisher(t, new RefusingQueue(), NullLogger<TaskPublisher>.Instance).PublishCreatedAsync(task.Id, task.Fence, default));
+
+        Assert.False(sent);
+        Assert.Null((await Harness.RowAsync(task.Id)).PublishedAt);
+        Harness.Clock.Advance(TaskPublisher.RequestsOwnPublish + TimeSpan.FromSeconds(1));
+        var queue = new InProcessTaskQueue();
+        Assert.Equal(1, await ActivatorUtilities.CreateInstance<Sweeper>(Harness.Services, queue).SweepAsync(republishAll: false, default));
+        Assert.Equal(1, queue.Count);
+        Assert.NotNull((await Harness.RowAsync(task.Id)).PublishedAt);
+    }
+
+    [Fact]
     public async Task TheSystemsFailureGivesItsAttemptBackAndCountsARetryWhichAReconversionResets()
     {
         var user = await Harness.AddUserAsync("retries");
@@ -254,6 +296,18 @@ public abstract class TaskTransitionsContract : IAsyncLifetime
         Assert.True(await Harness.WithDbAsync((_, t) => t.ReconvertAsync(seen, "flac", null, default)));
         var fresh = await Harness.RowAsync(task.Id);
         Assert.Equal((Attempts: 0, Retries: 0), (fresh.Attempts, fresh.Retries));
+    }
+
+    /// <summary>An in-process queue whose send fails, as a channel that was closed would.</summary>
+    private sealed class RefusingQueue : ITaskQueue
+    {
+        public bool IsDurable => false;
+
+        public Task PublishAsync(long taskId, CancellationToken cancellationToken) => throw new InvalidOperationException("the channel is closed");
+
+        public Task<IQueueDelivery> ReceiveAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("the channel is closed");
+
+        public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(false);
     }
 }
 
