@@ -182,14 +182,8 @@ internal sealed class ServiceClient(string baseUrl) : IDisposable
     }
 
     /// <summary>An authenticated GET whose body is read and dropped; true when it answers the expected status.</summary>
-    public async Task<bool> GetAsAsync(UserSession user, string relativeUrl, HttpStatusCode expected, CancellationToken cancellationToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, relativeUrl);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", user.Token);
-        using var response = await http.SendAsync(request, cancellationToken);
-        await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        return response.StatusCode == expected;
-    }
+    public async Task<bool> GetAsAsync(UserSession user, string relativeUrl, HttpStatusCode expected, CancellationToken cancellationToken) =>
+        (await GetBodyLengthAsync(user, relativeUrl, cancellationToken)).Status == expected;
 
     /// <summary>
     /// Polls the users' task lists until every tracked task is processed or failed, or the deadline passes; every
