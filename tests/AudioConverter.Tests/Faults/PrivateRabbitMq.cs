@@ -64,8 +64,25 @@ public sealed class PrivateRabbitMq : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         await ExternalCommand.RunAsync("rabbitmq-server", ["-detached"], environment);
-        await ExternalCommand.RunAsync("rabbitmqctl", ["-n", NodeName, "wait", "--timeout", "60", PidFile], environment, TimeSpan.FromSeconds(90));
+        try
+        {
+            await ExternalCommand.RunAsync("rabbitmqctl", ["-n", NodeName, "wait", "--timeout", "60", PidFile], environment, TimeSpan.FromSeconds(90));
+        }
+        catch (InvalidOperationException e)
+        {
+            // rabbitmqctl says only "rabbit_is_not_running"; the node's own log says why, and the log goes with the folder.
+            throw new InvalidOperationException($"RabbitMQ node {NodeName} did not start: {LastLoggedError()}\n{e.Message}", e);
+        }
+
         await Deadline.UntilAsync(() => ExternalCommand.Listening(Port), TimeSpan.FromSeconds(30), $"RabbitMQ to listen on port {Port}");
+    }
+
+    private string LastLoggedError()
+    {
+        var errors = Directory.EnumerateFiles(Path.Combine(directory, "log"), "*.log")
+            .SelectMany(File.ReadLines).Where(line => line.Contains("[error]", StringComparison.Ordinal)).ToList();
+        var reason = errors.LastOrDefault(line => line.Contains("reason", StringComparison.Ordinal)) ?? errors.LastOrDefault();
+        return reason is null ? "its log has no error" : reason[..Math.Min(reason.Length, 400)];
     }
 
     /// <summary>Shuts the whole node down: every connection closes and the port stops answering.</summary>

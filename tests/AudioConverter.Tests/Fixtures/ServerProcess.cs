@@ -274,11 +274,43 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A port free now, drawn below the kernel's ephemeral range. Tests stop listeners and start them again on the
+    /// same port (a killed server, a restarted broker or database), and a port in the ephemeral range can be taken
+    /// in between as the local end of any outgoing connection on the machine, or by a <c>rabbitmqctl</c> call
+    /// (its own node listens on 35672-35682): the listener then fails with "address already in use".
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var ephemeralLow = EphemeralPortsStart();
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(ephemeralLow - 12_000, ephemeralLow);
+            if (port is 25672 or 15672)
+            {
+                continue; // the shared RabbitMQ node's distribution and management ports
+            }
+
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: draw again.
+            }
+        }
+
+        throw new InvalidOperationException($"No free port found below {ephemeralLow} in 200 draws.");
+    }
+
+    private static int EphemeralPortsStart()
+    {
+        const string range = "/proc/sys/net/ipv4/ip_local_port_range";
+        var first = File.Exists(range) ? File.ReadAllText(range).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0] : "32768";
+        return Math.Max(16_000, int.Parse(first, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private Task WaitUntilLiveAsync(TimeSpan timeout) => WaitUntilAsync("/health/live", timeout);
