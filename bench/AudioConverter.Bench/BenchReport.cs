@@ -51,12 +51,19 @@ internal sealed class BenchReport
         Line();
         if (UploadCost is { } cost)
         {
-            Line($"== Upload cost: {cost.Uploads} uploads of a {cost.BodyBytes / 1e6:0.00} MB multipart body by {cost.Clients} clients, each side in a process of its own ==");
+            Line($"== Upload cost: {cost.Uploads} uploads of a {cost.BodyBytes / 1e6:0.00} MB multipart body by {cost.Clients} clients, each side in a process of its own, {cost.Rounds.Count} rounds; the rows are the median round's ==");
+            foreach (var (round, i) in cost.Rounds.Select((r, i) => (r, i)))
+            {
+                Line($"round {i + 1}: {round}");
+            }
+
             Line(AggregateRow.Header);
             Line(cost.Bare.ToString());
             Line(cost.Server.ToString());
             Line(string.Create(CultureInfo.InvariantCulture, $"CPU per upload: bare {cost.BareCpuMsPerUpload:0.00} ms ({cost.BareCpuMsPerMb:0.00} ms/MB); server {cost.ServerCpuMsPerUpload:0.00} ms ({cost.ServerCpuMsPerMb:0.00} ms/MB)"));
             Line(string.Create(CultureInfo.InvariantCulture, $"server / bare CPU per MB = {cost.ServerToBare:0.00} (goal: at most 1.5)"));
+            Line(cost.Shared.ToString());
+            Line(string.Create(CultureInfo.InvariantCulture, $"uploads with the worker converting (main server, API and worker) / API role alone = {cost.SharedToApiOnly:0.00} (goal: at least 0.9); the worker finished {cost.ConvertedDuringShared} conversions during those uploads"));
             Line();
         }
 
@@ -124,7 +131,7 @@ internal sealed class BenchReport
 
         foreach (var burst in Worker)
         {
-            Line($"== Scenario 2, worker: burst of {burst.Files}, {burst.Parallelism} conversions at a time, ffmpeg at nice {burst.Niceness} (worker and baseline) ==");
+            Line($"== Scenario 2, worker: burst of {burst.Files}, {burst.Parallelism} conversions at a time, ffmpeg {burst.Priority} (worker and baseline) ==");
             Line(string.Create(CultureInfo.InvariantCulture,
                 $"worker: {burst.WorkerSeconds:0.00} s from the first upload to the last processed = {burst.WorkerFilesPerMinute:0.0} files/min (uploads took {burst.UploadPhaseSeconds:0.00} s; {burst.Failed} not processed)"));
             Line(string.Create(CultureInfo.InvariantCulture, $"ffmpeg alone, same arguments: {burst.FfmpegSeconds:0.00} s = {burst.FfmpegFilesPerMinute:0.0} files/min"));

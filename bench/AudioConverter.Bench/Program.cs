@@ -222,7 +222,7 @@ static void Check(BenchReport report)
     rows.AddRange(report.ListingScale?.Sizes.SelectMany(s => new[] { s.OldestFirst, s.NewestFirst }) ?? []);
     if (report.UploadCost is not null)
     {
-        rows.AddRange([report.UploadCost.Bare, report.UploadCost.Server]);
+        rows.AddRange([report.UploadCost.Bare, report.UploadCost.Server, report.UploadCost.Shared]);
     }
 
     if (report.Memory is not null)

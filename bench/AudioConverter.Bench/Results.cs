@@ -16,7 +16,7 @@ internal sealed record BurstResult(
     int Files, int Parallelism, double WorkerSeconds, double WorkerFilesPerMinute, double FfmpegSeconds, double FfmpegFilesPerMinute,
     double ProbeAndFfmpegSeconds, double ProbeAndFfmpegFilesPerMinute, double RatioToFfmpeg, double RatioToProbeAndFfmpeg,
     double UploadPhaseSeconds, AggregateRow Upload, AggregateRow TaskLatency, AggregateRow QueueDelay, AggregateRow Conversion,
-    int Failed, ResourceUsage? Resources, int NotDeleted, ProgressCost? Progress = null, int Niceness = 0);
+    int Failed, ResourceUsage? Resources, int NotDeleted, ProgressCost? Progress = null, string Priority = "");
 
 internal sealed record MemoryResult(int Clients, long FileBytes, double RssBeforeMb, double PeakRssMb, double HwmAfterMb, AggregateRow Upload, ResourceUsage? Resources, int NotDeleted);
 
@@ -24,7 +24,15 @@ internal sealed record UploadCostResult(
     int Clients, int Uploads, long BodyBytes,
     AggregateRow Bare, double BareCpuMsPerUpload, double BareCpuMsPerMb,
     AggregateRow Server, double ServerCpuMsPerUpload, double ServerCpuMsPerMb,
-    double ServerToBare, int NotDeleted);
+    double ServerToBare,
+    AggregateRow Shared, int ConvertedDuringShared, double SharedToApiOnly, IReadOnlyList<UploadCostRound> Rounds, int NotDeleted);
+
+/// <summary>One round of the upload-cost scenario: the bare endpoint, the API-only server, then the main server converting.</summary>
+internal sealed record UploadCostRound(AggregateRow Bare, double BareCpuMs, AggregateRow Server, double ServerCpuMs, AggregateRow Shared, int Converted, ResourceUsage? SharedUsage)
+{
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"server / bare CPU {ServerCpuMs / Math.Max(1, BareCpuMs):0.00} ({ServerCpuMs / Bare.Samples:0.00} against {BareCpuMs / Bare.Samples:0.00} ms an upload); uploads/s with the worker / API alone {Shared.PerSecond / Math.Max(1e-9, Server.PerSecond):0.00} ({Shared.PerSecond:0.0} against {Server.PerSecond:0.0}; API alone {ServerCpuMs / 10 / Math.Max(1e-9, Server.Samples / Server.PerSecond):0}% of one core; with the worker: server {SharedUsage?.ServerCpuPercent:0}%, its ffmpeg/ffprobe {SharedUsage?.ChildrenCpuPercent:0}%, {Converted} conversions finished)");
+}
 
 internal sealed record ListingScaleRow(int Rows, AggregateRow OldestFirst, AggregateRow NewestFirst);
 

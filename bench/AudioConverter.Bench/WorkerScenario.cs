@@ -52,7 +52,7 @@ internal static class WorkerScenario
         var progress = ProgressCost.From(metricsBefore, await context.Client.MetricsAsync(ProgressCost.Metrics, cancellationToken));
         var notDeleted = await context.Client.DeleteAllAsync(sessions, TimeSpan.FromMinutes(2), cancellationToken);
 
-        BenchContext.Say($"  worker: {files} in {workerSeconds:0.00} s; now ffmpeg alone, then ffprobe + ffmpeg, {parallelism} at a time, at nice {FfmpegBaseline.WorkerNiceness} as the worker's");
+        BenchContext.Say($"  worker: {files} in {workerSeconds:0.00} s; now ffmpeg alone, then ffprobe + ffmpeg, {parallelism} at a time, {FfmpegBaseline.WorkerPriority} as the worker's");
         var ffmpeg = await FfmpegBaseline.RunAsync(context.Mp3Path, context.Fixtures.Folder, files, parallelism, withProbe: false, cancellationToken);
         var probeAndFfmpeg = await FfmpegBaseline.RunAsync(context.Mp3Path, context.Fixtures.Folder, files, parallelism, withProbe: true, cancellationToken);
 
@@ -72,7 +72,7 @@ internal static class WorkerScenario
             AggregateRow.From("task: created -> processed", WebScenario.Spans(tasks, t => t.CreatedAt, t => t.ProcessedAt)),
             AggregateRow.From("queue: created -> conversion start", WebScenario.Spans(tasks, t => t.CreatedAt, t => t.StartedAt)),
             AggregateRow.From("conversion: start -> processed", WebScenario.Spans(tasks, t => t.StartedAt, t => t.ProcessedAt)),
-            tasks.Count(t => t.Status != "processed"), resources, notDeleted, progress, FfmpegBaseline.WorkerNiceness);
+            tasks.Count(t => t.Status != "processed"), resources, notDeleted, progress, FfmpegBaseline.WorkerPriority);
         BenchContext.Say($"  worker {result.WorkerFilesPerMinute:0.0}/min, ffmpeg {result.FfmpegFilesPerMinute:0.0}/min, ratio {result.RatioToFfmpeg:0.000}");
         return result;
     }

@@ -67,7 +67,7 @@ public sealed class FfmpegProcessRunner(MediaOptions settings)
         await Task.WhenAll(stderrTask, stdoutTask);
         var timedOut = stopped && !refused.IsCancellationRequested;
         var text = stderr.ToString();
-        // prlimit and nice started, but could not run the tool itself.
+        // prlimit, chrt or nice started, but could not run the tool itself.
         if (!stopped && wrapped && process.ExitCode is 126 or 127)
         {
             throw new MediaException($"The converter could not be started ('{tool}' is not installed or not on PATH).", isInputFault: false);
@@ -77,8 +77,8 @@ public sealed class FfmpegProcessRunner(MediaOptions settings)
     }
 
     /// <summary>
-    /// The tool's command line, wrapped, outermost first: prlimit bounds the memory, nice lowers the CPU priority
-    /// below requests'. <paramref name="wrapped"/> says whether a wrapper runs the tool.
+    /// The tool's command line, wrapped, outermost first: prlimit bounds the memory, chrt (the idle policy) or nice
+    /// lowers the CPU priority below requests'. <paramref name="wrapped"/> says whether a wrapper runs the tool.
     /// </summary>
     private ProcessStartInfo StartInfo(string tool, IReadOnlyList<string> arguments, out bool wrapped)
     {
@@ -88,7 +88,11 @@ public sealed class FfmpegProcessRunner(MediaOptions settings)
             command.AddRange([settings.PrlimitPath, "--as=" + (settings.MemoryLimitMegabytes * 1024L * 1024L).ToString(CultureInfo.InvariantCulture), "--"]);
         }
 
-        if (settings.Niceness > 0)
+        if (settings.IdlePriority == true)
+        {
+            command.AddRange([settings.ChrtPath, "--idle", "0"]);
+        }
+        else if (settings.Niceness > 0)
         {
             command.AddRange(["nice", "-n", settings.Niceness.ToString(CultureInfo.InvariantCulture)]);
         }

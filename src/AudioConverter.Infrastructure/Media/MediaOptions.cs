@@ -46,9 +46,18 @@ public sealed class MediaOptions
     [Range(-1, 19)]
     public int Niceness { get; set; } = -1;
 
-    /// <summary>The program and arguments to start ffmpeg with: behind `nice -n N` when a lower priority is asked for.</summary>
-    public (string Tool, IReadOnlyList<string> Prefix) FfmpegCommand =>
-        Niceness > 0 ? ("nice", ["-n", Niceness.ToString(System.Globalization.CultureInfo.InvariantCulture), FfmpegPath]) : (FfmpegPath, []);
+    /// <summary>
+    /// Whether ffmpeg and ffprobe run under Linux's idle scheduling policy (SCHED_IDLE, by `chrt --idle 0`): they get
+    /// a core only while no request's thread wants it, where a nice value only weighs the share. Null, the default,
+    /// means on when the API and the worker share the process (Role both) and off otherwise; the host resolves it at
+    /// start. When on, <see cref="Niceness"/> has no effect. Measured in docs/capacity.md ("Uploads while converting"):
+    /// at nice 10 conversions still took a third of a core from an upload burst, the idle policy a sixth.
+    /// </summary>
+    public bool? IdlePriority { get; set; }
+
+    /// <summary>util-linux's chrt, which starts a tool under the idle scheduling policy (<see cref="IdlePriority"/>).</summary>
+    [Required]
+    public string ChrtPath { get; set; } = "chrt";
 
     /// <summary>How many peaks of the output are kept for drawing its waveform.</summary>
     [Range(16, 4096)]

@@ -22,7 +22,11 @@ public static class WorkerRegistration
             (rabbit, worker) => rabbit.Prefetch = rabbit.Prefetch > 0 ? rabbit.Prefetch : worker.Value.EffectiveConcurrency);
 
         // Conversions yield the CPU to requests when both run here (docs/capacity.md, "Uploads while converting").
-        services.PostConfigure<MediaOptions>(o => o.Niceness = o.Niceness >= 0 ? o.Niceness : roles.RunsBoth ? 10 : 0);
+        services.PostConfigure<MediaOptions>(o =>
+        {
+            o.IdlePriority ??= roles.RunsBoth;
+            o.Niceness = o.Niceness >= 0 ? o.Niceness : roles.RunsBoth ? 10 : 0;
+        });
         services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) => host.ShutdownTimeout = worker.Value.ShutdownGrace + TimeSpan.FromSeconds(10));
         services.AddSingleton<QueueTimeouts>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MediaOptions>, QueueTimeouts>(provider => provider.GetRequiredService<QueueTimeouts>()));

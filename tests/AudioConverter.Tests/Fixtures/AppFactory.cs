@@ -22,6 +22,10 @@ public sealed class AppFactory : WebApplicationFactory<Program>
             ["RateLimits:AuthPermitsPerMinute"] = "100000",
             ["RateLimits:LoginsPerMinute"] = "100000",
 
+            // Conversions at normal priority: under the idle policy (the default with API and worker in one process)
+            // they would run only when the whole test run leaves a core idle. ConversionPriorityTests turns it on.
+            ["Media:IdlePriority"] = "false",
+
             // Warnings and errors only: a test run's output stays readable.
             ["Logging:LogLevel:Default"] = "Warning",
         };

@@ -63,6 +63,7 @@ public sealed class LifecycleHarness : IAsyncDisposable
             ["Storage:LocalPath"] = Path.Combine(folder, "blobs"),
             ["Worker:TempPath"] = Path.Combine(folder, "tmp"),
             ["Worker:LeaseSeconds"] = "30",
+            ["Media:IdlePriority"] = "false", // as in AppFactory: the test run is not requests to yield to
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

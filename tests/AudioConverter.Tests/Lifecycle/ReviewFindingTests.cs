@@ -149,6 +149,38 @@ public sealed class ReviewFindingTests
     }
 
     [Fact]
+    public async Task AnOutputThatIsNotWhatWasAskedForFailsTheTaskAndSaysWhatDiffers()
+    {
+        // An ffmpeg that exits 0 with a valid file of the wrong shape (here: three channels for the stereo asked for),
+        // as a build with a different default or a filter that changes the layout would. The worker reads the output
+        // back with ffprobe before storing it; without that check the task would be processed with the wrong file.
+        var scripts = Path.Combine(Path.GetTempPath(), "ac-tests", "wrong-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scripts);
+        var wrapper = Path.Combine(scripts, "ffmpeg-with-three-channels.sh");
+        await File.WriteAllTextAsync(wrapper, "#!/bin/bash\nargs=(); after_ac=0\nfor a in \"$@\"; do if [ $after_ac = 1 ]; then a=3; fi; [ \"$a\" = -ac ] && after_ac=1 || after_ac=0; args+=(\"$a\"); done\nexec ffmpeg \"${args[@]}\"\n");
+        await ExternalCommand.RunAsync("chmod", ["755", wrapper]);
+        try
+        {
+            await using var harness = await LifecycleHarness.StartAsync("Sqlite", new Dictionary<string, string?> { ["Media:FfmpegPath"] = wrapper, ["Worker:MaxAttempts"] = "3" });
+            var user = await harness.AddUserAsync("wrong-shape");
+            var task = await harness.UploadAsync(user, AudioSamples.Get("mp3", 1), newFormat: "ogg");
+            var queue = new InProcessTaskQueue();
+            await queue.PublishAsync(task.Id, default);
+
+            await ActivatorUtilities.CreateInstance<TaskProcessor>(harness.Services).ProcessAsync(await queue.ReceiveAsync(default), CancellationToken.None);
+
+            var row = await harness.RowAsync(task.Id);
+            Assert.Equal(ConversionStatus.Failed, row.Status);
+            Assert.Contains("it has 3 channels, not 2", row.Error, StringComparison.Ordinal);
+            Assert.Null(row.OutputKey);
+        }
+        finally
+        {
+            Directory.Delete(scripts, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task AConversionIntoAFullTempFolderIsRetriedAsTheSystemsFaultNotFailedAsTheInputs()
     {
         // ffmpeg exits 0 with an empty file when its disk is full; the soak found a good upload failed as "not audio" that way.
