@@ -134,8 +134,8 @@ public sealed class ServerProcess : IAsyncDisposable
             ["Worker__TempPath"] = Path.Combine(dataDirectory, "tmp"),
             ["Worker__SweepIntervalSeconds"] = "1",
             ["RateLimits__AuthPermitsPerMinute"] = "100000",
-            ["Media__IdlePriority"] = "false", // as in AppFactory: the test run is not requests to yield to
             ["RateLimits__LoginsPerMinute"] = "100000",
+            ["Media__IdlePriority"] = "false", // as in AppFactory: the test run is not requests to yield to
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };

@@ -120,32 +120,16 @@ public sealed class ReviewFindingTests
     {
         // ffmpeg converts, then something else removes what it wrote (a cleaner, an operator), before the worker checks it.
         // The output is any file:.../output.* argument: an encoding's last argument is its null output for the peaks.
-        var scripts = Path.Combine(Path.GetTempPath(), "ac-tests", "vanish-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(scripts);
-        var wrapper = Path.Combine(scripts, "ffmpeg-then-remove-output.sh");
-        await File.WriteAllTextAsync(wrapper, "#!/bin/bash\nffmpeg \"$@\"\ncode=$?\nfor a in \"$@\"; do case \"$a\" in file:*/output.*) rm -f \"${a#file:}\" ;; esac; done\nexit $code\n");
-        await ExternalCommand.RunAsync("chmod", ["755", wrapper]);
-        try
-        {
-            await using var harness = await LifecycleHarness.StartAsync("Sqlite", new Dictionary<string, string?> { ["Media:FfmpegPath"] = wrapper, ["Worker:MaxAttempts"] = "3" });
-            var user = await harness.AddUserAsync("vanished");
-            var task = await harness.UploadAsync(user, AudioSamples.Get("mp3", 1));
-            var queue = new InProcessTaskQueue();
-            await queue.PublishAsync(task.Id, default);
-
-            await ActivatorUtilities.CreateInstance<TaskProcessor>(harness.Services).ProcessAsync(await queue.ReceiveAsync(default), CancellationToken.None);
-
-            var row = await harness.RowAsync(task.Id);
-            Assert.Equal(ConversionStatus.Uploaded, row.Status);
-            Assert.Equal((Attempts: 0, Retries: 1), (row.Attempts, row.Retries));
-            Assert.NotNull(row.NotBefore);
-            Assert.True(row.NotBefore > harness.Clock.GetUtcNow().UtcDateTime, $"the retry waits its backoff (not before {row.NotBefore:O})");
-            Assert.Null(row.OutputKey);
-        }
-        finally
-        {
-            Directory.Delete(scripts, recursive: true);
-        }
+        await ProcessWithFfmpegAsync(
+            "#!/bin/bash\nffmpeg \"$@\"\ncode=$?\nfor a in \"$@\"; do case \"$a\" in file:*/output.*) rm -f \"${a#file:}\" ;; esac; done\nexit $code\n",
+            (harness, row) =>
+            {
+                Assert.Equal(ConversionStatus.Uploaded, row.Status);
+                Assert.Equal((Attempts: 0, Retries: 1), (row.Attempts, row.Retries));
+                Assert.NotNull(row.NotBefore);
+                Assert.True(row.NotBefore > harness.Clock.GetUtcNow().UtcDateTime, $"the retry waits its backoff (not before {row.NotBefore:O})");
+                Assert.Null(row.OutputKey);
+            });
     }
 
     [Fact]
@@ -154,25 +138,38 @@ public sealed class ReviewFindingTests
         // An ffmpeg that exits 0 with a valid file of the wrong shape (here: three channels for the stereo asked for),
         // as a build with a different default or a filter that changes the layout would. The worker reads the output
         // back with ffprobe before storing it; without that check the task would be processed with the wrong file.
-        var scripts = Path.Combine(Path.GetTempPath(), "ac-tests", "wrong-" + Guid.NewGuid().ToString("N"));
+        await ProcessWithFfmpegAsync(
+            "#!/bin/bash\nargs=(); after_ac=0\nfor a in \"$@\"; do if [ $after_ac = 1 ]; then a=3; fi; [ \"$a\" = -ac ] && after_ac=1 || after_ac=0; args+=(\"$a\"); done\nexec ffmpeg \"${args[@]}\"\n",
+            (_, row) =>
+            {
+                Assert.Equal(ConversionStatus.Failed, row.Status);
+                Assert.Contains("it has 3 channels, not 2", row.Error, StringComparison.Ordinal);
+                Assert.Null(row.OutputKey);
+            });
+    }
+
+    /// <summary>
+    /// One MP3 upload to Ogg processed once by the real TaskProcessor, with ffmpeg started through the given bash
+    /// script (three attempts allowed); then the task's row is checked.
+    /// </summary>
+    private static async Task ProcessWithFfmpegAsync(string script, Action<LifecycleHarness, ConversionTask> check)
+    {
+        var scripts = Path.Combine(Path.GetTempPath(), "ac-tests", "ffmpeg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(scripts);
-        var wrapper = Path.Combine(scripts, "ffmpeg-with-three-channels.sh");
-        await File.WriteAllTextAsync(wrapper, "#!/bin/bash\nargs=(); after_ac=0\nfor a in \"$@\"; do if [ $after_ac = 1 ]; then a=3; fi; [ \"$a\" = -ac ] && after_ac=1 || after_ac=0; args+=(\"$a\"); done\nexec ffmpeg \"${args[@]}\"\n");
+        var wrapper = Path.Combine(scripts, "ffmpeg.sh");
+        await File.WriteAllTextAsync(wrapper, script);
         await ExternalCommand.RunAsync("chmod", ["755", wrapper]);
         try
         {
             await using var harness = await LifecycleHarness.StartAsync("Sqlite", new Dictionary<string, string?> { ["Media:FfmpegPath"] = wrapper, ["Worker:MaxAttempts"] = "3" });
-            var user = await harness.AddUserAsync("wrong-shape");
+            var user = await harness.AddUserAsync("wrapped-ffmpeg");
             var task = await harness.UploadAsync(user, AudioSamples.Get("mp3", 1), newFormat: "ogg");
             var queue = new InProcessTaskQueue();
             await queue.PublishAsync(task.Id, default);
 
             await ActivatorUtilities.CreateInstance<TaskProcessor>(harness.Services).ProcessAsync(await queue.ReceiveAsync(default), CancellationToken.None);
 
-            var row = await harness.RowAsync(task.Id);
-            Assert.Equal(ConversionStatus.Failed, row.Status);
-            Assert.Contains("it has 3 channels, not 2", row.Error, StringComparison.Ordinal);
-            Assert.Null(row.OutputKey);
+            check(harness, await harness.RowAsync(task.Id));
         }
         finally
         {
